@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DOCUMENTED_IMAGE } from '../src/sandbox/samples.js';
+import { startSandbox, type Sandbox } from '../src/sandbox/server.js';
+import { buildService, runServiceToExit, startService } from './helpers/service.js';
+import { metadataPath } from './helpers/stack.js';
+
+const QUERY = `{ image(projectId: "${DOCUMENTED_IMAGE.projectId}", id: "${DOCUMENTED_IMAGE.imageId}") { id osType osBit platform } }`;
+const ANSWER = { data: { image: { id: DOCUMENTED_IMAGE.imageId, osType: 'LINUX', osBit: 64, platform: 'SUSE' } } };
+
+async function post(url: URL, headers: Record<string, string> = {}) {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query: QUERY }) });
+  return { status: response.status, body: (await response.json()) as unknown };
+}
+
+beforeAll(buildService, 60_000);
+
+describe('the compiled service', () => {
+  it('with no configuration starts the sandbox, says so once, serves the sample image and stops cleanly', async () => {
+    const service = await startService({});
+    try {
+      const sandboxLines = service.logs.filter((line) => String(line['msg']).includes('built-in sandbox'));
+      expect(sandboxLines).toHaveLength(1);
+      expect(sandboxLines[0]).toMatchObject({ level: 40 });
+      expect(String(sandboxLines[0]?.['msg'])).toMatch(/^ECS_ENDPOINT is not set: using the built-in sandbox of the legacy API at http:\/\/127\.0\.0\.1:\d+\//);
+      expect(service.url.hostname).toBe('127.0.0.1');
+      expect(service.url.pathname).toBe('/graphql');
+      expect(await post(service.url)).toEqual({ status: 200, body: ANSWER });
+      const page = await fetch(service.url, { headers: { accept: 'text/html' } });
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<title>ecs-image-graph</title>');
+    } finally {
+      expect(await service.stop()).toBe(0);
+    }
+  });
+
+  describe('with ECS_ENDPOINT set', () => {
+    let upstream: Sandbox;
+    beforeAll(async () => {
+      upstream = await startSandbox();
+    });
+    afterAll(() => upstream.close());
+
+    it("answers from that endpoint, forwarding the caller's X-Auth-Token, and starts no sandbox", async () => {
+      const service = await startService({ ECS_ENDPOINT: upstream.url.href });
+      try {
+        expect(await post(service.url, { 'x-auth-token': 'token-from-the-caller' })).toEqual({ status: 200, body: ANSWER });
+        expect(upstream.requests.map(({ path, headers }) => ({ path, token: headers['x-auth-token'] }))).toEqual([
+          { path: metadataPath(DOCUMENTED_IMAGE.projectId, DOCUMENTED_IMAGE.imageId), token: 'token-from-the-caller' },
+        ]);
+        expect(service.logs.some((line) => String(line['msg']).includes('sandbox'))).toBe(false);
+      } finally {
+        expect(await service.stop()).toBe(0);
+      }
+    });
+  });
+
+  it('refuses to start on a bad setting, naming it', async () => {
+    const { code, stderr, stdout } = await runServiceToExit({ PORT: 'eighty', IMAGES_MAX_IDS: '0' });
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toBe(
+      'Invalid configuration:\n  PORT: must be a whole number from 0 to 65535, got "eighty"\n  IMAGES_MAX_IDS: must be a whole number from 1 to 10000, got "0"\n',
+    );
+  });
+});
