@@ -9,8 +9,8 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { pino } from 'pino';
 import { createApp } from '../src/app.js';
-import { LegacyClient } from '../src/legacy/client.js';
-import { createLegacyPool } from '../src/legacy/pool.js';
+import { defaultConfig } from '../src/config.js';
+import { connectLegacyApi } from '../src/legacy/connect.js';
 import { DOCUMENTED_IMAGE, type SampleImage } from '../src/sandbox/samples.js';
 import { startSandbox } from '../src/sandbox/server.js';
 
@@ -26,13 +26,9 @@ const images: SampleImage[] = Array.from({ length: 20 }, (_, n) => ({
 }));
 
 const sandbox = await startSandbox({ images });
-const pool = createLegacyPool(sandbox.url);
-const app = createApp({
-  client: new LegacyClient(pool, sandbox.url),
-  concurrencyPerOperation: 10,
-  limits: { imagesMaxIds: 100 },
-  logger: pino({ level: 'silent' }),
-});
+const config = defaultConfig();
+const { client, pool } = connectLegacyApi(sandbox.url, config.upstream);
+const app = createApp({ client, limits: config.limits, tokenRequired: false, logger: pino({ level: 'silent' }) });
 const server = createServer(app);
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;

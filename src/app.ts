@@ -2,7 +2,9 @@ import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga } from 'graphql-yoga';
 import { createContextFactory, type ContextDeps } from './context.js';
 import { maskError } from './errors.js';
+import { createOperationBudgets } from './operation-budget.js';
 import { yogaLogger, type Logger } from './logger.js';
+import { useRequestErrorStatus } from './plugins/request-errors.js';
 import { schema } from './schema/index.js';
 import { DOCUMENTED_IMAGE } from './sandbox/samples.js';
 
@@ -12,9 +14,10 @@ export interface AppDeps extends ContextDeps {
 
 /** The GraphQL server as a fetch handler: no environment, no listening. `main.ts` serves it; tests call it. */
 export function createApp(deps: AppDeps) {
+  const budgets = createOperationBudgets(deps.limits.deadlineMs);
   return createYoga({
     schema,
-    context: createContextFactory(deps),
+    context: createContextFactory(deps, budgets.forRequest),
     graphqlEndpoint: '/graphql',
     landingPage: false,
     maskedErrors: { maskError },
@@ -22,6 +25,7 @@ export function createApp(deps: AppDeps) {
     // The self-contained GraphiQL: Yoga's default page loads its scripts from a CDN and is blank offline.
     renderGraphiQL,
     graphiql: { title: 'ecs-image-graph', defaultQuery: EXAMPLE_QUERY },
+    plugins: [useRequestErrorStatus(), budgets.plugin],
   });
 }
 

@@ -1,12 +1,29 @@
 import { GraphQLError } from 'graphql';
 import { maskError as yogaMaskError, type MaskError } from 'graphql-yoga';
+import { UpstreamError, type UpstreamFailure } from './legacy/errors.js';
 import { InvalidIdError } from './legacy/image-ref.js';
 
 /**
  * The `extensions.code` values this API answers with. Frontends switch on these, so they are made here
- * and nowhere else; the README lists them.
+ * and nowhere else; the README's error table lists them.
  */
-export type ErrorCode = 'BAD_USER_INPUT';
+export type ErrorCode =
+  | 'BAD_USER_INPUT'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'RATE_LIMITED'
+  | 'UPSTREAM_TIMEOUT'
+  | 'UPSTREAM_UNAVAILABLE'
+  | 'UPSTREAM_BAD_RESPONSE';
+
+const CODES: Record<Exclude<UpstreamFailure, 'unexpected'>, ErrorCode> = {
+  unauthenticated: 'UNAUTHENTICATED',
+  forbidden: 'FORBIDDEN',
+  rate_limited: 'RATE_LIMITED',
+  timeout: 'UPSTREAM_TIMEOUT',
+  unavailable: 'UPSTREAM_UNAVAILABLE',
+  bad_response: 'UPSTREAM_BAD_RESPONSE',
+};
 
 export function badUserInput(message: string, argumentName: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' satisfies ErrorCode, argumentName } });
@@ -14,11 +31,22 @@ export function badUserInput(message: string, argumentName: string): GraphQLErro
 
 /**
  * Turns an expected failure from the layers below (bad input, an upstream answer) into a GraphQL error
- * with its code. Anything else is returned unchanged: Yoga then logs it and answers with a masked
- * "Unexpected error.".
+ * with its code. Anything else, an `unexpected` upstream answer included, is returned unchanged: Yoga
+ * then logs it and answers with a masked "Unexpected error.".
  */
 export function toGraphQLError(error: unknown): unknown {
   if (error instanceof InvalidIdError) return badUserInput(error.message, error.argument);
+  if (error instanceof UpstreamError && error.failure !== 'unexpected') {
+    const { upstream, retryAfterMs } = error;
+    return new GraphQLError(error.message, {
+      extensions: {
+        code: CODES[error.failure],
+        // Only what the upstream said, parsed; never a header we sent.
+        ...(upstream && { upstream: { status: upstream.status, code: upstream.code, message: upstream.message, requestId: upstream.requestId } }),
+        ...(error.failure === 'rate_limited' && retryAfterMs !== undefined && { retryAfter: Math.ceil(retryAfterMs / 1000) }),
+      },
+    });
+  }
   return error;
 }
 

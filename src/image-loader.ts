@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import pLimit from 'p-limit';
+import PQueue from 'p-queue';
 import type { ImageMetadata } from './legacy/image-metadata.js';
 import { imageRefKey, type ImageRef } from './legacy/image-ref.js';
 
@@ -20,13 +20,13 @@ export type ImageLoader = DataLoader<ImageRef, ImageRecord | null, string>;
  * `maxConcurrency` at a time.
  */
 export function createImageLoader(fetchImage: FetchImage, maxConcurrency: number): ImageLoader {
-  const limit = pLimit(maxConcurrency);
+  const queue = new PQueue({ concurrency: maxConcurrency });
   return new DataLoader(
     // DataLoader's contract: one result per key, in key order, an Error for a key that failed; never a rejected batch.
     (refs) =>
       Promise.all(
         refs.map((ref) =>
-          limit(() => fetchImage(ref)).then(
+          queue.add(() => fetchImage(ref)).then(
             (metadata) => (metadata === null ? null : { ...ref, metadata }),
             (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
           ),

@@ -2,8 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
-import { LegacyClient } from './legacy/client.js';
-import { createLegacyPool } from './legacy/pool.js';
+import { connectLegacyApi } from './legacy/connect.js';
 import { createLogger } from './logger.js';
 import { startSandbox } from './sandbox/server.js';
 
@@ -22,13 +21,8 @@ if (sandbox) {
   );
 }
 
-const pool = createLegacyPool(endpoint);
-const app = createApp({
-  client: new LegacyClient(pool, endpoint),
-  concurrencyPerOperation: config.concurrencyPerOperation,
-  limits: { imagesMaxIds: config.imagesMaxIds },
-  logger,
-});
+const { client, pool } = connectLegacyApi(endpoint, config.upstream);
+const app = createApp({ client, limits: config.limits, tokenRequired: sandbox === undefined, logger });
 const server = createServer(app);
 
 server.listen(config.port, config.host, () => {

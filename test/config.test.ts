@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
-import { withConfigTable } from '../scripts/config-table.js';
+import { withGeneratedTables } from '../scripts/readme-tables.js';
 
 describe('loadConfig', () => {
   it('has working defaults: the sandbox, port 4000, loopback', () => {
@@ -9,8 +9,15 @@ describe('loadConfig', () => {
       port: 4000,
       host: '127.0.0.1',
       ecsEndpoint: undefined,
-      concurrencyPerOperation: 10,
-      imagesMaxIds: 100,
+      limits: { imagesMaxIds: 100, deadlineMs: 10_000, concurrency: 10 },
+      upstream: {
+        maxConnections: 20,
+        attemptTimeoutMs: 5000,
+        retries: 2,
+        retryBaseDelayMs: 200,
+        retryMaxDelayMs: 5000,
+        circuit: { failureRate: 0.5, windowMs: 10_000, minCalls: 20, halfOpenAfterMs: 5000 },
+      },
       logLevel: 'info',
     });
   });
@@ -25,11 +32,35 @@ describe('loadConfig', () => {
     const config = loadConfig({
       PORT: '0',
       HOST: '0.0.0.0',
-      UPSTREAM_CONCURRENCY_PER_OPERATION: '3',
       IMAGES_MAX_IDS: '250',
+      OPERATION_DEADLINE_MS: '3000',
+      UPSTREAM_CONCURRENCY_PER_OPERATION: '3',
+      UPSTREAM_MAX_CONNECTIONS: '7',
+      UPSTREAM_TIMEOUT_MS: '1500',
+      UPSTREAM_RETRIES: '0',
+      UPSTREAM_RETRY_BASE_DELAY_MS: '50',
+      UPSTREAM_RETRY_MAX_DELAY_MS: '900',
+      CIRCUIT_FAILURE_RATE: '0.25',
+      CIRCUIT_WINDOW_MS: '30000',
+      CIRCUIT_MIN_CALLS: '5',
+      CIRCUIT_HALF_OPEN_AFTER_MS: '2000',
       LOG_LEVEL: 'debug',
     });
-    expect(config).toMatchObject({ port: 0, host: '0.0.0.0', concurrencyPerOperation: 3, imagesMaxIds: 250, logLevel: 'debug' });
+    expect(config).toEqual({
+      port: 0,
+      host: '0.0.0.0',
+      ecsEndpoint: undefined,
+      limits: { imagesMaxIds: 250, deadlineMs: 3000, concurrency: 3 },
+      upstream: {
+        maxConnections: 7,
+        attemptTimeoutMs: 1500,
+        retries: 0,
+        retryBaseDelayMs: 50,
+        retryMaxDelayMs: 900,
+        circuit: { failureRate: 0.25, windowMs: 30_000, minCalls: 5, halfOpenAfterMs: 2000 },
+      },
+      logLevel: 'debug',
+    });
   });
 
   it.each([
@@ -40,6 +71,9 @@ describe('loadConfig', () => {
     [{ ECS_ENDPOINT: 'ecs.cn-north-4.myhuaweicloud.com' }, '  ECS_ENDPOINT: must be an http(s) URL such as https://ecs.cn-north-4.myhuaweicloud.com'],
     [{ ECS_ENDPOINT: 'ftp://ecs.example.com' }, '  ECS_ENDPOINT: must use http or https'],
     [{ ECS_ENDPOINT: 'https://ecs.example.com/?region=x' }, '  ECS_ENDPOINT: must not have a query string or fragment'],
+    [{ CIRCUIT_FAILURE_RATE: '1' }, '  CIRCUIT_FAILURE_RATE: must be a number between 0 and 1 (exclusive), got "1"'],
+    [{ CIRCUIT_FAILURE_RATE: '50%' }, '  CIRCUIT_FAILURE_RATE: must be a number between 0 and 1 (exclusive), got "50%"'],
+    [{ UPSTREAM_RETRIES: '11' }, '  UPSTREAM_RETRIES: must be a whole number from 0 to 10, got "11"'],
     [{ LOG_LEVEL: 'loud' }, '  LOG_LEVEL: Value "loud" not in choices [fatal,error,warn,info,debug,trace,silent]'],
   ])('refuses %j with a precise message', (env, line) => {
     expect(() => loadConfig(env)).toThrow(new ConfigError(`Invalid configuration:\n${line}`));
@@ -59,8 +93,8 @@ describe('loadConfig', () => {
 });
 
 describe('README', () => {
-  it('documents every setting with its default (run `npm run docs:config` after changing settings)', async () => {
+  it('documents every setting with its default, and every sandbox fault (run `npm run docs` after changing them)', async () => {
     const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
-    expect(readme).toBe(withConfigTable(readme));
+    expect(readme).toBe(withGeneratedTables(readme));
   });
 });

@@ -10,7 +10,7 @@ const MISSING = '00000000-0000-4000-8000-000000000000';
 
 let stack: Stack;
 beforeAll(async () => {
-  stack = await startStack({ imagesMaxIds: 5 });
+  stack = await startStack({ limits: { imagesMaxIds: 5 } });
 });
 afterAll(() => stack.close());
 

@@ -1,62 +1,157 @@
+import { BrokenCircuitError, type CircuitBreakerPolicy } from 'cockatiel';
+import PQueue from 'p-queue';
 import type { Dispatcher } from 'undici';
+import { errorFromException, errorFromStatus, firstHeader, UpstreamError } from './errors.js';
 import type { ImageMetadata } from './image-metadata.js';
 import type { ImageRef } from './image-ref.js';
-import { parseMetadataBody } from './metadata-body.js';
+import { MalformedBodyError, parseMetadataBody } from './metadata-body.js';
+import { withRetries, type RetryPolicy } from './retry.js';
 
-/** What one upstream call needs besides the image: the caller's credential and a way to give up. */
+/** What one call needs besides the image: the caller's credential and the operation's budget. */
 export interface CallOptions {
   /** The caller's IAM token, sent as `X-Auth-Token`. */
   readonly authToken?: string | undefined;
-  readonly signal?: AbortSignal | undefined;
+  /** Aborts when the operation's deadline passes (reason: a `TimeoutError`) or the client goes away. */
+  readonly signal: AbortSignal;
+  /** Epoch ms of the operation's deadline; no retry starts that could not finish before it. */
+  readonly deadlineAt: number;
 }
 
-/** The upstream answered with a status this client does not treat as success or not-found. */
-export class UpstreamStatusError extends Error {
-  override readonly name = 'UpstreamStatusError';
-  constructor(
-    readonly status: number,
-    readonly requestId: string | undefined,
-  ) {
-    super(`the legacy API answered HTTP ${status}`);
-  }
+export interface ClientPolicy {
+  /** Most calls in flight to the upstream at once, across all operations; the rest queue. */
+  readonly maxConnections: number;
+  /** How long one attempt may take once it has a connection slot, body included. */
+  readonly attemptTimeoutMs: number;
+  readonly retry: RetryPolicy;
+  /** Called before each retry (for metrics and logs). */
+  readonly onRetry?: ((error: UpstreamError, attempt: number, delayMs: number) => void) | undefined;
 }
+
+/** A success body larger than this is refused rather than buffered: real metadata is a few kilobytes. */
+const MAX_BODY_BYTES = 1024 * 1024;
+/** Enough of an error body to read its code and message. */
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
 /**
- * The legacy ECS endpoint `GET /v2.1/{project_id}/images/{image_id}/metadata`, over one undici dispatcher
- * (a Pool per origin, made by the caller so that tests and shutdown control it).
+ * The legacy ECS endpoint `GET /v2.1/{project_id}/images/{image_id}/metadata`, over one undici
+ * dispatcher (a Pool per origin, made by the caller so that tests and shutdown control it).
+ *
+ * A call passes, in order: the circuit breaker (fails fast while the upstream is unwell), the retry
+ * loop, the global queue of connection slots (abandoned at the deadline), and one timed attempt.
  */
 export class LegacyClient {
   private readonly basePath: string;
+  private readonly slots: PQueue;
 
   /** @param endpoint the regional ECS endpoint, e.g. `https://ecs.cn-north-4.myhuaweicloud.com`; a path prefix is kept. */
   constructor(
     private readonly dispatcher: Dispatcher,
     endpoint: URL,
+    private readonly policy: ClientPolicy,
+    private readonly breaker: CircuitBreakerPolicy,
   ) {
     this.basePath = endpoint.pathname.replace(/\/+$/, '');
+    this.slots = new PQueue({ concurrency: policy.maxConnections });
   }
 
-  /** The image's metadata, or `null` when the upstream says it does not exist (404). */
-  async getImageMetadata(ref: ImageRef, options: CallOptions = {}): Promise<ImageMetadata | null> {
-    // The ids were validated by parseImageRef; encoding them again costs nothing and keeps this method safe alone.
+  /** The image's metadata, or `null` when the upstream says it does not exist (404). Fails with an {@link UpstreamError}. */
+  async getImageMetadata(ref: ImageRef, call: CallOptions): Promise<ImageMetadata | null> {
+    try {
+      return await this.breaker.execute(() =>
+        withRetries(() => this.attempt(ref, call), this.policy.retry, { ...call, onRetry: this.policy.onRetry }),
+      );
+    } catch (error) {
+      if (error instanceof BrokenCircuitError) {
+        throw new UpstreamError('unavailable', 'The legacy API is failing; calls to it are paused for a few seconds.', { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  /** One attempt, once a connection slot is free; waiting for the slot ends at the deadline. */
+  private attempt(ref: ImageRef, call: CallOptions): Promise<ImageMetadata | null> {
+    return this.slots
+      .add(() => this.request(ref, call), { signal: call.signal })
+      .catch((error: unknown) => {
+        throw error instanceof UpstreamError ? error : errorFromException(error, abortReason(call.signal));
+      });
+  }
+
+  private async request(ref: ImageRef, call: CallOptions): Promise<ImageMetadata | null> {
+    // The attempt ends at its own timeout or with the operation, whichever comes first. Both are undone
+    // when the attempt settles: a timer left running would hold the attempt in memory for its full length.
+    const attempt = new AbortController();
+    const timer = setTimeout(() => attempt.abort(ATTEMPT_TIMEOUT), this.policy.attemptTimeoutMs);
+    const endWithOperation = () => attempt.abort(call.signal.reason);
+    call.signal.addEventListener('abort', endWithOperation, { once: true });
+    // The ids were validated by parseImageRef; encoding them again keeps this method safe on its own.
     const path = `${this.basePath}/v2.1/${encodeURIComponent(ref.projectId)}/images/${encodeURIComponent(ref.imageId)}/metadata`;
     const headers: Record<string, string> = { accept: 'application/json' };
-    if (options.authToken !== undefined) headers['x-auth-token'] = options.authToken;
+    if (call.authToken !== undefined) headers['x-auth-token'] = call.authToken;
     // No microversion header: the endpoint then answers as Nova 2.1. Nova dropped the image proxy from 2.39 on.
 
-    const { statusCode, headers: responseHeaders, body } = await this.dispatcher.request({
-      method: 'GET',
-      path,
-      headers,
-      signal: options.signal,
-    });
-    if (statusCode === 200) return parseMetadataBody(await body.text());
-    await body.dump();
-    if (statusCode === 404) return null;
-    throw new UpstreamStatusError(statusCode, firstHeader(responseHeaders['x-request-id']));
+    try {
+      const response = await this.dispatcher.request({ method: 'GET', path, headers, signal: attempt.signal });
+      return await readAnswer(response);
+    } catch (error) {
+      if (error instanceof UpstreamError) throw error;
+      throw errorFromException(error, attempt.signal.reason === ATTEMPT_TIMEOUT ? 'attempt-timeout' : abortReason(call.signal));
+    } finally {
+      clearTimeout(timer);
+      call.signal.removeEventListener('abort', endWithOperation);
+    }
   }
 }
 
-function firstHeader(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
+const ATTEMPT_TIMEOUT = new DOMException('The attempt timed out.', 'TimeoutError');
+
+/** The metadata of a 2xx, `null` for a 404, or the classified failure. */
+async function readAnswer({ statusCode, headers, body }: Dispatcher.ResponseData): Promise<ImageMetadata | null> {
+  if (statusCode >= 200 && statusCode < 300) {
+    const text = await readBody(body, MAX_BODY_BYTES);
+    if (text === undefined) throw new UpstreamError('bad_response', 'The legacy API sent a body larger than 1 MiB.', { upstream: details(statusCode, headers) });
+    try {
+      return parseMetadataBody(text);
+    } catch (error) {
+      if (!(error instanceof MalformedBodyError)) throw error;
+      throw new UpstreamError('bad_response', `The legacy API sent a body that is not image metadata: ${error.message}.`, {
+        upstream: details(statusCode, headers),
+        cause: error,
+      });
+    }
+  }
+  if (statusCode === 404) {
+    await body.dump();
+    return null;
+  }
+  throw errorFromStatus(statusCode, headers, (await readBody(body, MAX_ERROR_BODY_BYTES, { truncate: true })) ?? '');
+}
+
+/** Why the operation's signal aborted, if it did: its deadline (a TimeoutError) or the client leaving. */
+function abortReason(signal: AbortSignal): 'deadline' | 'aborted' | undefined {
+  if (!signal.aborted) return undefined;
+  return (signal.reason as Error | undefined)?.name === 'TimeoutError' ? 'deadline' : 'aborted';
+}
+
+/**
+ * The body as text, at most `maxBytes` of it: past that, `undefined`, or with `truncate` the first
+ * `maxBytes`. Either way the rest is not read and the connection is not reused.
+ */
+async function readBody(body: Dispatcher.ResponseData['body'], maxBytes: number, { truncate = false } = {}): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size > maxBytes) {
+      body.destroy();
+      return truncate ? Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8') : undefined;
+    }
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** What to report of a 2xx that could not be used: its status and request id. */
+function details(status: number, headers: Record<string, string | string[] | undefined>) {
+  return { status, code: null, message: null, requestId: firstHeader(headers['x-request-id']) ?? null };
 }

@@ -1,18 +1,23 @@
 import { randomUUID } from 'node:crypto';
+import { EventEmitter, once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SAMPLE_IMAGES, type SampleImage, type SampleMetadata } from './samples.js';
+import { answerFault, faultFor } from './faults.js';
+import { sendJson, sendText } from './respond.js';
+import { DOCUMENTED_IMAGE, SAMPLE_IMAGES, type SampleImage, type SampleMetadata } from './samples.js';
 
 /**
  * A local implementation of the legacy endpoint `GET /v2.1/{project_id}/images/{image_id}/metadata`: the
  * same path, JSON and Nova-style error bodies. `npm start` uses it when no `ECS_ENDPOINT` is set, and the
- * tests use it as their upstream. It needs no token.
+ * tests use it as their upstream. It needs no token. The reserved image ids of `faults.ts` misbehave.
  */
 export interface SandboxOptions {
   /** Port to listen on; 0 (the default) picks a free one. */
   readonly port?: number;
   readonly host?: string;
   readonly images?: readonly SampleImage[];
+  /** How long the `slow` fault takes to answer. */
+  readonly slowMs?: number;
 }
 
 /** One request as the sandbox saw it, for tests to assert on. */
@@ -27,6 +32,12 @@ export interface Sandbox {
   readonly url: URL;
   /** Every request received, oldest first. */
   readonly requests: SandboxRequest[];
+  /** Requests being answered right now (a hanging one stays until its client gives up). */
+  readonly inFlight: number;
+  /** The most requests that were being answered at once. */
+  readonly maxInFlight: number;
+  /** Resolves once no request is being answered: every hanging client has gone. */
+  whenIdle(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -34,16 +45,30 @@ const METADATA_PATH = /^\/v2\.1\/([^/]+)\/images\/([^/]+)\/metadata$/;
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const images = new Map((options.images ?? SAMPLE_IMAGES).map((image) => [`${image.projectId}/${image.imageId}`, image]));
+  const attempts = new Map<string, number>();
   const requests: SandboxRequest[] = [];
+  const documentedBody = metadataBody(DOCUMENTED_IMAGE.metadata);
+  const slowMs = options.slowMs ?? 1500;
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const idle = new EventEmitter();
 
   const server = createServer((request, response) => {
     const path = request.url ?? '/';
     requests.push({ method: request.method ?? '', path, headers: request.headers });
-    response.setHeader('x-request-id', randomUUID().replaceAll('-', ''));
-    route(request, path, response);
+    inFlight += 1;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    // 'close' fires when the answer is sent or the client goes away, whichever comes first.
+    response.once('close', () => {
+      inFlight -= 1;
+      if (inFlight === 0) idle.emit('idle');
+    });
+    const requestId = randomUUID().replaceAll('-', '');
+    response.setHeader('x-request-id', requestId);
+    route(request, path, response, requestId);
   });
 
-  function route(request: IncomingMessage, path: string, response: ServerResponse): void {
+  function route(request: IncomingMessage, path: string, response: ServerResponse, requestId: string): void {
     const match = METADATA_PATH.exec(path);
     if (!match) return sendJson(response, 404, { itemNotFound: { code: 404, message: 'The resource could not be found.' } });
     if (request.method !== 'GET') {
@@ -54,21 +79,33 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (asksForMicroversion239OrLater(request.headers)) {
       return sendJson(response, 404, { itemNotFound: { code: 404, message: 'The resource could not be found.' } });
     }
-    const image = images.get(`${match[1]}/${match[2]}`);
+    const [, projectId = '', imageId = ''] = match;
+    const fault = faultFor(imageId);
+    if (fault) {
+      const attempt = (attempts.get(imageId) ?? 0) + 1;
+      attempts.set(imageId, attempt);
+      return answerFault(fault, response, { requestId, attempt, slowMs, documentedBody });
+    }
+    const image = images.get(`${projectId}/${imageId}`);
     if (!image) return sendJson(response, 404, { itemNotFound: { code: 404, message: 'Image not found.' } });
     sendText(response, 200, metadataBody(image.metadata));
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
+  server.listen(options.port ?? 0, options.host ?? '127.0.0.1');
+  await once(server, 'listening');
   const { address, port } = server.address() as AddressInfo;
   const host = address.includes(':') ? `[${address}]` : address;
 
   return {
     url: new URL(`http://${host}:${port}`),
     requests,
+    get inFlight() {
+      return inFlight;
+    },
+    get maxInFlight() {
+      return maxInFlight;
+    },
+    whenIdle: () => (inFlight === 0 ? Promise.resolve() : once(idle, 'idle').then(() => undefined)),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -91,13 +128,4 @@ function asksForMicroversion239OrLater(headers: IncomingHttpHeaders): boolean {
   if (version === 'latest') return true;
   const [major = 0, minor = 0] = version.split('.').map(Number);
   return major > 2 || (major === 2 && minor >= 39);
-}
-
-function sendJson(response: ServerResponse, status: number, body: unknown): void {
-  sendText(response, status, JSON.stringify(body));
-}
-
-function sendText(response: ServerResponse, status: number, body: string): void {
-  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
-  response.end(body);
 }

@@ -1,9 +1,9 @@
 import { pino } from 'pino';
 import { createApp, type App } from '../../src/app.js';
-import { LegacyClient } from '../../src/legacy/client.js';
-import { createLegacyPool } from '../../src/legacy/pool.js';
+import { defaultConfig, type OperationLimits, type UpstreamConfig } from '../../src/config.js';
+import { connectLegacyApi, type LegacyApi } from '../../src/legacy/connect.js';
 import type { SampleImage } from '../../src/sandbox/samples.js';
-import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
+import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/server.js';
 
 export interface GraphQLError {
   message: string;
@@ -17,29 +17,40 @@ export interface GraphQLResponse {
   body: { data?: Record<string, unknown> | null; errors?: GraphQLError[] };
 }
 
+/** Settings to change from the defaults; the rest are the service's own defaults. */
 export interface AppOptions {
-  concurrencyPerOperation?: number;
-  imagesMaxIds?: number;
+  limits?: Partial<OperationLimits>;
+  upstream?: Partial<Omit<UpstreamConfig, 'circuit'>> & { circuit?: Partial<UpstreamConfig['circuit']> };
+  /** Whether calls need an X-Auth-Token (false, as for the built-in sandbox, unless a test says otherwise). */
+  tokenRequired?: boolean;
 }
 
 export interface TestApp {
   readonly app: App;
+  readonly legacy: LegacyApi;
   /** POSTs an operation to the app, as a client would, and parses the answer. */
   query(query: string, options?: { variables?: Record<string, unknown>; headers?: Record<string, string> }): Promise<GraphQLResponse>;
   close(): Promise<void>;
 }
 
-/** The app in front of the legacy endpoint at `upstream`, with its own pool. */
+/** The app in front of the legacy endpoint at `upstream`, with its own pool and circuit breaker. */
 export function appFor(upstream: URL, options: AppOptions = {}): TestApp {
-  const pool = createLegacyPool(upstream);
+  const defaults = defaultConfig();
+  const upstreamConfig: UpstreamConfig = {
+    ...defaults.upstream,
+    ...options.upstream,
+    circuit: { ...defaults.upstream.circuit, ...options.upstream?.circuit },
+  };
+  const legacy = connectLegacyApi(upstream, upstreamConfig);
   const app = createApp({
-    client: new LegacyClient(pool, upstream),
-    concurrencyPerOperation: options.concurrencyPerOperation ?? 10,
-    limits: { imagesMaxIds: options.imagesMaxIds ?? 100 },
+    client: legacy.client,
+    limits: { ...defaults.limits, ...options.limits },
+    tokenRequired: options.tokenRequired ?? false,
     logger: pino({ level: 'silent' }),
   });
   return {
     app,
+    legacy,
     async query(query, { variables, headers } = {}) {
       const response = await app.fetch('http://localhost/graphql', {
         method: 'POST',
@@ -48,7 +59,7 @@ export function appFor(upstream: URL, options: AppOptions = {}): TestApp {
       });
       return { status: response.status, body: (await response.json()) as GraphQLResponse['body'] };
     },
-    close: () => pool.close(),
+    close: () => legacy.pool.close(),
   };
 }
 
@@ -59,8 +70,8 @@ export interface Stack extends TestApp {
 }
 
 /** The sandbox on a free loopback port as the upstream, and the app in front of it. */
-export async function startStack(options: AppOptions & { images?: readonly SampleImage[] } = {}): Promise<Stack> {
-  const sandbox = await startSandbox(options.images ? { images: options.images } : {});
+export async function startStack(options: AppOptions & { images?: readonly SampleImage[]; sandbox?: SandboxOptions } = {}): Promise<Stack> {
+  const sandbox = await startSandbox({ ...options.sandbox, ...(options.images && { images: options.images }) });
   const testApp = appFor(sandbox.url, options);
   return {
     ...testApp,

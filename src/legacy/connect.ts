@@ -1,0 +1,40 @@
+import { Pool } from 'undici';
+import type { CircuitBreakerPolicy } from 'cockatiel';
+import type { UpstreamConfig } from '../config.js';
+import { createCircuitBreaker } from './circuit-breaker.js';
+import { LegacyClient, type ClientPolicy } from './client.js';
+
+/** The long-lived upstream parts: made once at start, closed on shutdown. */
+export interface LegacyApi {
+  readonly client: LegacyClient;
+  readonly pool: Pool;
+  readonly breaker: CircuitBreakerPolicy;
+}
+
+/**
+ * The one connection pool and circuit breaker for the legacy API's origin, and the client over them.
+ * undici's own timeouts are minutes long; the attempt timeout bounds every phase here, and the pool's
+ * timeouts are only a backstop at the same length.
+ */
+export function connectLegacyApi(endpoint: URL, config: UpstreamConfig, hooks: Pick<ClientPolicy, 'onRetry'> = {}): LegacyApi {
+  const pool = new Pool(endpoint.origin, {
+    connections: config.maxConnections,
+    connectTimeout: config.attemptTimeoutMs,
+    headersTimeout: config.attemptTimeoutMs,
+    bodyTimeout: config.attemptTimeoutMs,
+    keepAliveTimeout: 4_000,
+  });
+  const breaker = createCircuitBreaker(config.circuit);
+  const client = new LegacyClient(
+    pool,
+    endpoint,
+    {
+      maxConnections: config.maxConnections,
+      attemptTimeoutMs: config.attemptTimeoutMs,
+      retry: { retries: config.retries, baseDelayMs: config.retryBaseDelayMs, maxDelayMs: config.retryMaxDelayMs },
+      onRetry: hooks.onRetry,
+    },
+    breaker,
+  );
+  return { client, pool, breaker };
+}
