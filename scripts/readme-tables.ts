@@ -17,7 +17,7 @@ const TABLES: Record<string, () => string> = {
       ['Variable', 'Default', 'Meaning'],
       Object.entries(settings).map(([name, spec]) => [
         `\`${name}\``,
-        spec.default === '' || spec.default === undefined ? '(unset)' : `\`${String(spec.default)}\``,
+        isUnset(spec.default) ? '(unset)' : `\`${String(spec.default)}\``,
         spec.desc ?? '',
       ]),
     ),
@@ -27,6 +27,10 @@ const TABLES: Record<string, () => string> = {
       Object.values(FAULTS).map((fault) => [`\`${fault.imageId}\``, fault.description]),
     ),
 };
+
+function isUnset(value: unknown): boolean {
+  return value === undefined || value === '' || (Array.isArray(value) && value.length === 0);
+}
 
 function table(header: string[], rows: string[][]): string {
   return [header, header.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n');

@@ -1,4 +1,4 @@
-import { cleanEnv, EnvError, host, makeValidator, str } from 'envalid';
+import { cleanEnv, EnvError, host, makeExactValidator, makeValidator, str } from 'envalid';
 
 /**
  * Every setting, read from the environment. Each entry's `desc` and `default` are the documentation:
@@ -57,6 +57,41 @@ export const settings = {
     default: 5000,
     desc: 'How long the circuit stays open before one trial call is let through; its success closes the circuit, its failure opens it again.',
   }),
+  AUTH_MODE: str({
+    default: 'passthrough',
+    choices: ['passthrough', 'service'],
+    desc: "`passthrough`: each caller's `X-Auth-Token` is forwarded (no token: `UNAUTHENTICATED`, except against the built-in sandbox). `service`: every call is signed with the service's AK/SK and only `ALLOWED_PROJECT_IDS` are served.",
+  }),
+  HUAWEICLOUD_SDK_AK: secret({ default: '', desc: 'Access key id for `AUTH_MODE=service`.' }),
+  HUAWEICLOUD_SDK_SK: secret({ default: '', desc: 'Secret access key for `AUTH_MODE=service`; never logged or echoed.' }),
+  HUAWEICLOUD_SDK_SECURITY_TOKEN: secret({
+    default: '',
+    desc: 'Security token of temporary AK/SK credentials, sent as `X-Security-Token` in `AUTH_MODE=service`; never logged or echoed.',
+  }),
+  ALLOWED_PROJECT_IDS: projectIdList({
+    default: '',
+    desc: 'Comma-separated project ids `AUTH_MODE=service` may serve (required there: every caller acts with the service\'s identity). Any other project is `FORBIDDEN` without an upstream call.',
+  }),
+  CACHE_TTL_SECONDS: integer(0, 86_400)({
+    default: 60,
+    desc: 'How long an image\'s metadata is served from the cache, across requests; 0 turns caching off.',
+  }),
+  CACHE_NOT_FOUND_TTL_SECONDS: integer(0, 86_400)({
+    default: 10,
+    desc: 'How long a "does not exist" (404) answer is cached; 0 never caches it. Errors are never cached.',
+  }),
+  CACHE_MAX_BYTES: integer(1024, 2 ** 40)({
+    default: 64 * 1024 * 1024,
+    desc: 'Size bound of the in-memory cache (least recently used entries go first). Not used with `REDIS_URL`.',
+  }),
+  REDIS_URL: redisUrl({
+    default: '',
+    desc: 'A Redis server for a cache shared by all replicas, e.g. `redis://cache:6379/0` (or `rediss://` for TLS). Unset: an in-memory cache per process. If Redis is down, queries still answer from the upstream.',
+  }),
+  CACHE_KEY_SECRET: secret({
+    default: '',
+    desc: "Key of the HMAC that turns a caller's token into its cache scope. Required (32+ characters, the same on every replica) with `REDIS_URL` in passthrough mode; otherwise a random one is made at start.",
+  }),
   LOG_LEVEL: str({
     default: 'info',
     choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
@@ -79,6 +114,27 @@ export interface UpstreamConfig {
   };
 }
 
+/** Whose identity calls the upstream. */
+export type AuthConfig =
+  | { readonly mode: 'passthrough' }
+  | {
+      readonly mode: 'service';
+      readonly accessKey: string;
+      readonly secretKey: string;
+      readonly securityToken: string | undefined;
+      readonly allowedProjectIds: ReadonlySet<string>;
+    };
+
+export interface CacheConfig {
+  /** 0: no caching. */
+  readonly ttlMs: number;
+  readonly notFoundTtlMs: number;
+  readonly maxBytes: number;
+  readonly redisUrl: string | undefined;
+  /** The HMAC key for token scopes; undefined means "make a random one" (a cache no other process shares). */
+  readonly keySecret: string | undefined;
+}
+
 /** What one GraphQL operation may ask of the upstream. */
 export interface OperationLimits {
   /** Most ids one `images` field accepts. */
@@ -95,6 +151,8 @@ export interface Config {
   readonly ecsEndpoint: URL | undefined;
   readonly limits: OperationLimits;
   readonly upstream: UpstreamConfig;
+  readonly auth: AuthConfig;
+  readonly cache: CacheConfig;
   readonly logLevel: string;
 }
 
@@ -110,6 +168,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
     },
   });
+  const auth = authConfig(clean);
+  const cache: CacheConfig = {
+    ttlMs: clean.CACHE_TTL_SECONDS * 1000,
+    notFoundTtlMs: clean.CACHE_NOT_FOUND_TTL_SECONDS * 1000,
+    maxBytes: clean.CACHE_MAX_BYTES,
+    redisUrl: clean.REDIS_URL || undefined,
+    keySecret: clean.CACHE_KEY_SECRET || undefined,
+  };
+  if (cache.redisUrl && auth.mode === 'passthrough' && (cache.keySecret?.length ?? 0) < 32) {
+    throw new ConfigError(
+      'Invalid configuration:\n  CACHE_KEY_SECRET: required, at least 32 characters, when REDIS_URL is set in passthrough mode, so that every replica derives the same cache keys',
+    );
+  }
   return {
     port: clean.PORT,
     host: clean.HOST,
@@ -132,7 +203,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         halfOpenAfterMs: clean.CIRCUIT_HALF_OPEN_AFTER_MS,
       },
     },
+    auth,
+    cache,
     logLevel: clean.LOG_LEVEL,
+  };
+}
+
+/** Service mode needs all of its identity up front: a half-configured service must not start. */
+function authConfig(clean: { AUTH_MODE: string; HUAWEICLOUD_SDK_AK: string; HUAWEICLOUD_SDK_SK: string; HUAWEICLOUD_SDK_SECURITY_TOKEN: string; ALLOWED_PROJECT_IDS: readonly string[] }): AuthConfig {
+  if (clean.AUTH_MODE !== 'service') return { mode: 'passthrough' };
+  const missing = [
+    clean.HUAWEICLOUD_SDK_AK === '' && '  HUAWEICLOUD_SDK_AK: required when AUTH_MODE=service',
+    clean.HUAWEICLOUD_SDK_SK === '' && '  HUAWEICLOUD_SDK_SK: required when AUTH_MODE=service',
+    clean.ALLOWED_PROJECT_IDS.length === 0 &&
+      '  ALLOWED_PROJECT_IDS: required when AUTH_MODE=service: list the project ids this service may read with its own identity',
+  ].filter((line): line is string => typeof line === 'string');
+  if (missing.length > 0) throw new ConfigError(`Invalid configuration:\n${missing.join('\n')}`);
+  return {
+    mode: 'service',
+    accessKey: clean.HUAWEICLOUD_SDK_AK,
+    secretKey: clean.HUAWEICLOUD_SDK_SK,
+    securityToken: clean.HUAWEICLOUD_SDK_SECURITY_TOKEN || undefined,
+    allowedProjectIds: new Set(clean.ALLOWED_PROJECT_IDS),
   };
 }
 
@@ -157,19 +249,54 @@ function fraction() {
   });
 }
 
-/** An http(s) base URL. The value is not echoed: a URL may carry credentials. */
-function endpointUrl(spec: { default: string; desc: string }) {
+/** A value that is never echoed in an error message. */
+function secret(spec: { default: string; desc: string }) {
   return makeValidator<string>((input) => {
-    if (input === '') return '';
-    let url: URL;
-    try {
-      url = new URL(input);
-    } catch {
-      throw new EnvError('must be an http(s) URL such as https://ecs.cn-north-4.myhuaweicloud.com');
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new EnvError('must use http or https');
+    if (input !== input.trim()) throw new EnvError('must not start or end with spaces (the value is not shown)');
+    return input;
+  })(spec);
+}
+
+/** Comma-separated project ids, lower-cased; each must be 32 hexadecimal characters. */
+function projectIdList(spec: { default: string; desc: string }) {
+  return makeExactValidator<string[]>((input) => {
+    const ids = input
+      .split(',')
+      .map((id) => id.trim().toLowerCase())
+      .filter((id) => id !== '');
+    const bad = ids.findIndex((id) => !/^[0-9a-f]{32}$/.test(id));
+    if (bad !== -1) throw new EnvError(`item ${bad + 1} is not a project id (32 hexadecimal characters)`);
+    return ids;
+  })({ ...spec, default: [] as string[] });
+}
+
+/**
+ * An optional URL with one of `schemes`, checked by `check` (which throws EnvError). Empty stays empty.
+ * The value is never echoed: a URL may carry a password.
+ */
+function urlSetting(schemes: readonly string[], example: string, check: (url: URL) => void = () => undefined) {
+  return (spec: { default: string; desc: string }) =>
+    makeValidator<string>((input) => {
+      if (input === '') return '';
+      let url: URL;
+      try {
+        url = new URL(input);
+      } catch {
+        throw new EnvError(`must be a URL such as ${example}`);
+      }
+      if (!schemes.includes(url.protocol)) throw new EnvError(`must use ${schemes.map((scheme) => scheme.replace(':', '')).join(' or ')}`);
+      check(url);
+      return url.href;
+    })(spec);
+}
+
+function redisUrl(spec: { default: string; desc: string }) {
+  return urlSetting(['redis:', 'rediss:'], 'redis://127.0.0.1:6379/0')(spec);
+}
+
+function endpointUrl(spec: { default: string; desc: string }) {
+  return urlSetting(['http:', 'https:'], 'https://ecs.cn-north-4.myhuaweicloud.com', (url) => {
     if (url.username !== '' || url.password !== '') throw new EnvError('must not contain credentials');
     if (url.search !== '' || url.hash !== '') throw new EnvError('must not have a query string or fragment');
-    return url.href;
   })(spec);
 }

@@ -1,9 +1,9 @@
 import type { YogaInitialContext } from 'graphql-yoga';
+import type { Access } from './access.js';
 import type { OperationLimits } from './config.js';
-import { toGraphQLError } from './errors.js';
+import { forbidden, toGraphQLError, unauthenticated } from './errors.js';
 import { createImageLoader, type ImageLoader } from './image-loader.js';
-import type { LegacyClient } from './legacy/client.js';
-import { UpstreamError } from './legacy/errors.js';
+import type { ImageSource } from './image-source.js';
 import type { OperationBudget } from './operation-budget.js';
 
 /** What resolvers see. Made fresh for every GraphQL request, so no loader outlives its operation. */
@@ -14,31 +14,25 @@ export interface Context {
 
 /** The long-lived parts a context is made from; tests pass their own. */
 export interface ContextDeps {
-  readonly client: LegacyClient;
+  readonly source: ImageSource;
+  readonly access: Access;
   readonly limits: OperationLimits;
-  /**
-   * Whether a call needs the caller's token. False only for the built-in sandbox: a real endpoint would
-   * answer 401, so a request without a token is refused before it costs an upstream call.
-   */
-  readonly tokenRequired: boolean;
 }
 
 /** @param budgetFor the operation's deadline: every upstream call, queued or in flight, is abandoned when it passes. */
 export function createContextFactory(deps: ContextDeps, budgetFor: (request: Request) => OperationBudget) {
   return ({ request }: YogaInitialContext): Context => {
-    const authToken = request.headers.get('x-auth-token') ?? undefined;
-    const { signal, deadlineAt } = budgetFor(request);
-
-    const fetchImage = async (ref: Parameters<LegacyClient['getImageMetadata']>[0]) => {
+    const caller = deps.access.callerFor(request);
+    const budget = budgetFor(request);
+    const images = createImageLoader(async (ref) => {
+      if (!caller) throw unauthenticated('No credential: send an IAM token in the X-Auth-Token header.');
+      if (!deps.access.mayRead(ref)) throw forbidden(`This service is not allowed to read project ${ref.projectId}.`);
       try {
-        if (deps.tokenRequired && !authToken) {
-          throw new UpstreamError('unauthenticated', 'No credential: send an IAM token in the X-Auth-Token header.');
-        }
-        return await deps.client.getImageMetadata(ref, { authToken, signal, deadlineAt });
+        return await deps.source.fetch(ref, caller, budget);
       } catch (error) {
         throw toGraphQLError(error);
       }
-    };
-    return { images: createImageLoader(fetchImage, deps.limits.concurrency), limits: deps.limits };
+    }, deps.limits.concurrency);
+    return { images, limits: deps.limits };
   };
 }

@@ -29,6 +29,16 @@ export function badUserInput(message: string, argumentName: string): GraphQLErro
   return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' satisfies ErrorCode, argumentName } });
 }
 
+/** Refused before any upstream call: the request brings no credential. */
+export function unauthenticated(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED' satisfies ErrorCode } });
+}
+
+/** Refused before any upstream call: the service may not read this project. */
+export function forbidden(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'FORBIDDEN' satisfies ErrorCode } });
+}
+
 /**
  * Turns an expected failure from the layers below (bad input, an upstream answer) into a GraphQL error
  * with its code. Anything else, an `unexpected` upstream answer included, is returned unchanged: Yoga

@@ -2,9 +2,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
-import { connectLegacyApi } from './legacy/connect.js';
 import { createLogger } from './logger.js';
 import { startSandbox } from './sandbox/server.js';
+import { createServices } from './services.js';
 
 // The only file that reads the environment and listens.
 
@@ -12,7 +12,10 @@ const config = loadConfigOrExit();
 const logger = createLogger(config.logLevel);
 
 // No upstream configured: serve the built-in sandbox, and say so loudly, once.
-const sandbox = config.ecsEndpoint ? undefined : await startSandbox();
+// In service mode the sandbox checks signatures with the same keys, as the real API gateway would.
+const sandbox = config.ecsEndpoint
+  ? undefined
+  : await startSandbox(config.auth.mode === 'service' ? { accessKeys: [{ accessKey: config.auth.accessKey, secretKey: config.auth.secretKey }] } : {});
 const endpoint = sandbox?.url ?? config.ecsEndpoint!;
 if (sandbox) {
   logger.warn(
@@ -21,8 +24,9 @@ if (sandbox) {
   );
 }
 
-const { client, pool } = connectLegacyApi(endpoint, config.upstream);
-const app = createApp({ client, limits: config.limits, tokenRequired: sandbox === undefined, logger });
+const services = createServices(config, endpoint, { logger, tokenRequired: sandbox === undefined });
+await services.ready();
+const app = createApp(services.appDeps);
 const server = createServer(app);
 
 server.listen(config.port, config.host, () => {
@@ -35,7 +39,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
     logger.info({ signal }, 'shutting down');
     server.close(() => {
-      void Promise.all([pool.close(), sandbox?.close()]).then(() => process.exit(0));
+      void Promise.all([services.close(), sandbox?.close()]).then(() => process.exit(0));
     });
     server.closeIdleConnections();
   });

@@ -18,6 +18,8 @@ describe('loadConfig', () => {
         retryMaxDelayMs: 5000,
         circuit: { failureRate: 0.5, windowMs: 10_000, minCalls: 20, halfOpenAfterMs: 5000 },
       },
+      auth: { mode: 'passthrough' },
+      cache: { ttlMs: 60_000, notFoundTtlMs: 10_000, maxBytes: 64 * 1024 * 1024, redisUrl: undefined, keySecret: undefined },
       logLevel: 'info',
     });
   });
@@ -44,6 +46,16 @@ describe('loadConfig', () => {
       CIRCUIT_WINDOW_MS: '30000',
       CIRCUIT_MIN_CALLS: '5',
       CIRCUIT_HALF_OPEN_AFTER_MS: '2000',
+      AUTH_MODE: 'service',
+      HUAWEICLOUD_SDK_AK: 'AKEXAMPLE',
+      HUAWEICLOUD_SDK_SK: 'sk-example',
+      HUAWEICLOUD_SDK_SECURITY_TOKEN: 'sts-token',
+      ALLOWED_PROJECT_IDS: '9C53A566CB3443AB910CF0DAEBCA90C4, 0f1e2d3c4b5a69788796a5b4c3d2e1f0,',
+      CACHE_TTL_SECONDS: '30',
+      CACHE_NOT_FOUND_TTL_SECONDS: '0',
+      CACHE_MAX_BYTES: '1048576',
+      REDIS_URL: 'redis://127.0.0.1:6380/2',
+      CACHE_KEY_SECRET: 'k'.repeat(40),
       LOG_LEVEL: 'debug',
     });
     expect(config).toEqual({
@@ -59,6 +71,14 @@ describe('loadConfig', () => {
         retryMaxDelayMs: 900,
         circuit: { failureRate: 0.25, windowMs: 30_000, minCalls: 5, halfOpenAfterMs: 2000 },
       },
+      auth: {
+        mode: 'service',
+        accessKey: 'AKEXAMPLE',
+        secretKey: 'sk-example',
+        securityToken: 'sts-token',
+        allowedProjectIds: new Set(['9c53a566cb3443ab910cf0daebca90c4', '0f1e2d3c4b5a69788796a5b4c3d2e1f0']),
+      },
+      cache: { ttlMs: 30_000, notFoundTtlMs: 0, maxBytes: 1_048_576, redisUrl: 'redis://127.0.0.1:6380/2', keySecret: 'k'.repeat(40) },
       logLevel: 'debug',
     });
   });
@@ -68,7 +88,7 @@ describe('loadConfig', () => {
     [{ PORT: '65536' }, '  PORT: must be a whole number from 0 to 65535, got "65536"'],
     [{ UPSTREAM_CONCURRENCY_PER_OPERATION: '0' }, '  UPSTREAM_CONCURRENCY_PER_OPERATION: must be a whole number from 1 to 1000, got "0"'],
     [{ IMAGES_MAX_IDS: '1.5' }, '  IMAGES_MAX_IDS: must be a whole number from 1 to 10000, got "1.5"'],
-    [{ ECS_ENDPOINT: 'ecs.cn-north-4.myhuaweicloud.com' }, '  ECS_ENDPOINT: must be an http(s) URL such as https://ecs.cn-north-4.myhuaweicloud.com'],
+    [{ ECS_ENDPOINT: 'ecs.cn-north-4.myhuaweicloud.com' }, '  ECS_ENDPOINT: must be a URL such as https://ecs.cn-north-4.myhuaweicloud.com'],
     [{ ECS_ENDPOINT: 'ftp://ecs.example.com' }, '  ECS_ENDPOINT: must use http or https'],
     [{ ECS_ENDPOINT: 'https://ecs.example.com/?region=x' }, '  ECS_ENDPOINT: must not have a query string or fragment'],
     [{ CIRCUIT_FAILURE_RATE: '1' }, '  CIRCUIT_FAILURE_RATE: must be a number between 0 and 1 (exclusive), got "1"'],
@@ -77,6 +97,49 @@ describe('loadConfig', () => {
     [{ LOG_LEVEL: 'loud' }, '  LOG_LEVEL: Value "loud" not in choices [fatal,error,warn,info,debug,trace,silent]'],
   ])('refuses %j with a precise message', (env, line) => {
     expect(() => loadConfig(env)).toThrow(new ConfigError(`Invalid configuration:\n${line}`));
+  });
+
+  it('refuses to start in service mode without its identity or its allow-list', () => {
+    expect(() => loadConfig({ AUTH_MODE: 'service' })).toThrow(
+      new ConfigError(
+        'Invalid configuration:\n  HUAWEICLOUD_SDK_AK: required when AUTH_MODE=service\n  HUAWEICLOUD_SDK_SK: required when AUTH_MODE=service\n' +
+          '  ALLOWED_PROJECT_IDS: required when AUTH_MODE=service: list the project ids this service may read with its own identity',
+      ),
+    );
+    expect(() => loadConfig({ AUTH_MODE: 'service', HUAWEICLOUD_SDK_AK: 'AK', HUAWEICLOUD_SDK_SK: 'SK' })).toThrow(
+      'ALLOWED_PROJECT_IDS: required when AUTH_MODE=service',
+    );
+    expect(() => loadConfig({ AUTH_MODE: 'service', HUAWEICLOUD_SDK_AK: 'AK', ALLOWED_PROJECT_IDS: '9c53a566cb3443ab910cf0daebca90c4' })).toThrow(
+      new ConfigError('Invalid configuration:\n  HUAWEICLOUD_SDK_SK: required when AUTH_MODE=service'),
+    );
+  });
+
+  it('refuses a bad allow-list, naming the item', () => {
+    expect(() => loadConfig({ ALLOWED_PROJECT_IDS: '9c53a566cb3443ab910cf0daebca90c4,../x' })).toThrow(
+      new ConfigError('Invalid configuration:\n  ALLOWED_PROJECT_IDS: item 2 is not a project id (32 hexadecimal characters)'),
+    );
+  });
+
+  it('needs a shared CACHE_KEY_SECRET with Redis in passthrough mode, so replicas agree on keys', () => {
+    expect(() => loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' })).toThrow(
+      new ConfigError(
+        'Invalid configuration:\n  CACHE_KEY_SECRET: required, at least 32 characters, when REDIS_URL is set in passthrough mode, so that every replica derives the same cache keys',
+      ),
+    );
+    expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379', CACHE_KEY_SECRET: 'x'.repeat(32) }).cache.redisUrl).toBe('redis://127.0.0.1:6379');
+  });
+
+  it('never echoes a secret, even a malformed one', () => {
+    const secret = ' sk-with-spaces ';
+    let message = '';
+    try {
+      loadConfig({ HUAWEICLOUD_SDK_SK: secret, REDIS_URL: 'http://user:p4ss@redis' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toBe(
+      'Invalid configuration:\n  HUAWEICLOUD_SDK_SK: must not start or end with spaces (the value is not shown)\n  REDIS_URL: must use redis or rediss',
+    );
   });
 
   it('never echoes credentials in an endpoint', () => {

@@ -43,6 +43,9 @@ describe('the compiled service', () => {
     it("answers from that endpoint, forwarding the caller's X-Auth-Token, and starts no sandbox", async () => {
       const service = await startService({ ECS_ENDPOINT: upstream.url.href });
       try {
+        const anonymous = await post(service.url);
+        expect(anonymous.body).toMatchObject({ data: { image: null }, errors: [{ extensions: { code: 'UNAUTHENTICATED' } }] });
+        expect(upstream.requests).toEqual([]);
         expect(await post(service.url, { 'x-auth-token': 'token-from-the-caller' })).toEqual({ status: 200, body: ANSWER });
         expect(upstream.requests.map(({ path, headers }) => ({ path, token: headers['x-auth-token'] }))).toEqual([
           { path: metadataPath(DOCUMENTED_IMAGE.projectId, DOCUMENTED_IMAGE.imageId), token: 'token-from-the-caller' },
@@ -52,6 +55,26 @@ describe('the compiled service', () => {
         expect(await service.stop()).toBe(0);
       }
     });
+  });
+
+  it('in service mode, signs with AK/SK; with no endpoint its built-in sandbox checks the signatures', async () => {
+    const service = await startService({
+      AUTH_MODE: 'service',
+      HUAWEICLOUD_SDK_AK: 'HPUAEXAMPLEAK000001',
+      HUAWEICLOUD_SDK_SK: 'service-secret-key',
+      ALLOWED_PROJECT_IDS: DOCUMENTED_IMAGE.projectId,
+    });
+    try {
+      expect(await post(service.url)).toEqual({ status: 200, body: ANSWER });
+    } finally {
+      expect(await service.stop()).toBe(0);
+    }
+  });
+
+  it('refuses to start in service mode without its keys', async () => {
+    const { code, stderr } = await runServiceToExit({ AUTH_MODE: 'service', ALLOWED_PROJECT_IDS: DOCUMENTED_IMAGE.projectId });
+    expect(code).toBe(1);
+    expect(stderr).toBe('Invalid configuration:\n  HUAWEICLOUD_SDK_AK: required when AUTH_MODE=service\n  HUAWEICLOUD_SDK_SK: required when AUTH_MODE=service\n');
   });
 
   it('refuses to start on a bad setting, naming it', async () => {

@@ -2,20 +2,11 @@ import { CircuitState } from 'cockatiel';
 import { describe, expect, it } from 'vitest';
 import { FAULTS } from '../src/sandbox/faults.js';
 import { DOCUMENTED_IMAGE } from '../src/sandbox/samples.js';
-import { startStack, type AppOptions, type Stack } from './helpers/stack.js';
+import { withStack, type AppOptions, type Stack } from './helpers/stack.js';
 
 const P = DOCUMENTED_IMAGE.projectId;
 const DOC = DOCUMENTED_IMAGE.imageId;
 const image = (id: string, alias = 'image') => `${alias}: image(projectId: "${P}", id: "${id}") { id }`;
-
-async function withStack(options: Parameters<typeof startStack>[0], run: (stack: Stack) => Promise<void>) {
-  const stack = await startStack(options);
-  try {
-    await run(stack);
-  } finally {
-    await stack.close();
-  }
-}
 
 const attemptsFor = (stack: Stack, imageId: string) => stack.sandbox.requests.filter((request) => request.path.includes(imageId)).length;
 
@@ -180,7 +171,8 @@ describe('global concurrency cap', () => {
   it('queues calls beyond UPSTREAM_MAX_CONNECTIONS across operations instead of sending them', async () => {
     await withStack({ sandbox: { slowMs: 200 }, upstream: { maxConnections: 2 } }, async (stack) => {
       const query = `{ ${image(FAULTS.slow.imageId)} }`;
-      const answers = await Promise.all([stack.query(query), stack.query(query), stack.query(query), stack.query(query)]);
+      // Four callers with their own tokens: identical calls of one caller would be shared, not queued.
+      const answers = await Promise.all([1, 2, 3, 4].map((n) => stack.query(query, { headers: { 'x-auth-token': `token-${n}` } })));
       expect(answers.map(({ body }) => body)).toEqual(Array(4).fill({ data: { image: { id: FAULTS.slow.imageId } } }));
       expect(stack.sandbox.requests).toHaveLength(4);
       expect(stack.sandbox.maxInFlight).toBe(2);

@@ -1,16 +1,16 @@
 import { BrokenCircuitError, type CircuitBreakerPolicy } from 'cockatiel';
 import PQueue from 'p-queue';
 import type { Dispatcher } from 'undici';
-import { errorFromException, errorFromStatus, firstHeader, UpstreamError } from './errors.js';
+import { credentialHeaders, type Credential } from './credentials.js';
+import { abortReason, errorFromException, errorFromStatus, firstHeader, UpstreamError } from './errors.js';
 import type { ImageMetadata } from './image-metadata.js';
 import type { ImageRef } from './image-ref.js';
 import { MalformedBodyError, parseMetadataBody } from './metadata-body.js';
 import { withRetries, type RetryPolicy } from './retry.js';
 
-/** What one call needs besides the image: the caller's credential and the operation's budget. */
+/** What one call needs besides the image: a credential and the operation's budget. */
 export interface CallOptions {
-  /** The caller's IAM token, sent as `X-Auth-Token`. */
-  readonly authToken?: string | undefined;
+  readonly credential: Credential;
   /** Aborts when the operation's deadline passes (reason: a `TimeoutError`) or the client goes away. */
   readonly signal: AbortSignal;
   /** Epoch ms of the operation's deadline; no retry starts that could not finish before it. */
@@ -41,6 +41,7 @@ const MAX_ERROR_BODY_BYTES = 64 * 1024;
  */
 export class LegacyClient {
   private readonly basePath: string;
+  private readonly host: string;
   private readonly slots: PQueue;
 
   /** @param endpoint the regional ECS endpoint, e.g. `https://ecs.cn-north-4.myhuaweicloud.com`; a path prefix is kept. */
@@ -51,6 +52,7 @@ export class LegacyClient {
     private readonly breaker: CircuitBreakerPolicy,
   ) {
     this.basePath = endpoint.pathname.replace(/\/+$/, '');
+    this.host = endpoint.host;
     this.slots = new PQueue({ concurrency: policy.maxConnections });
   }
 
@@ -86,8 +88,7 @@ export class LegacyClient {
     call.signal.addEventListener('abort', endWithOperation, { once: true });
     // The ids were validated by parseImageRef; encoding them again keeps this method safe on its own.
     const path = `${this.basePath}/v2.1/${encodeURIComponent(ref.projectId)}/images/${encodeURIComponent(ref.imageId)}/metadata`;
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (call.authToken !== undefined) headers['x-auth-token'] = call.authToken;
+    const headers = { accept: 'application/json', ...credentialHeaders(call.credential, { host: this.host, path, projectId: ref.projectId }) };
     // No microversion header: the endpoint then answers as Nova 2.1. Nova dropped the image proxy from 2.39 on.
 
     try {
@@ -125,12 +126,6 @@ async function readAnswer({ statusCode, headers, body }: Dispatcher.ResponseData
     return null;
   }
   throw errorFromStatus(statusCode, headers, (await readBody(body, MAX_ERROR_BODY_BYTES, { truncate: true })) ?? '');
-}
-
-/** Why the operation's signal aborted, if it did: its deadline (a TimeoutError) or the client leaving. */
-function abortReason(signal: AbortSignal): 'deadline' | 'aborted' | undefined {
-  if (!signal.aborted) return undefined;
-  return (signal.reason as Error | undefined)?.name === 'TimeoutError' ? 'deadline' : 'aborted';
 }
 
 /**

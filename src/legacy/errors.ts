@@ -91,6 +91,12 @@ export function errorFromException(error: unknown, reason: 'attempt-timeout' | '
   return new UpstreamError('unavailable', 'The legacy API could not be reached.', { retryable: true, cause: error });
 }
 
+/** Why an operation's signal aborted, if it did: its deadline (a TimeoutError) or the client leaving. */
+export function abortReason(signal: AbortSignal): 'deadline' | 'aborted' | undefined {
+  if (!signal.aborted) return undefined;
+  return (signal.reason as Error | undefined)?.name === 'TimeoutError' ? 'deadline' : 'aborted';
+}
+
 interface ParsedErrorBody {
   readonly code: string | null;
   readonly message: string | null;

@@ -1,9 +1,11 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { EventEmitter, once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { AccessKey } from '../legacy/signer.js';
 import { answerFault, faultFor } from './faults.js';
 import { sendJson, sendText } from './respond.js';
+import { signatureProblem } from './signature-check.js';
 import { DOCUMENTED_IMAGE, SAMPLE_IMAGES, type SampleImage, type SampleMetadata } from './samples.js';
 
 /**
@@ -18,6 +20,15 @@ export interface SandboxOptions {
   readonly images?: readonly SampleImage[];
   /** How long the `slow` fault takes to answer. */
   readonly slowMs?: number;
+  /** When given, every metadata request must be signed with one of these keys (AK/SK), as the real gateway demands. */
+  readonly accessKeys?: readonly AccessKey[];
+  /**
+   * Adds a `sandbox_caller` entry (a fingerprint of the caller's X-Auth-Token) to every answer, so that a
+   * test can tell whose answer it was served.
+   */
+  readonly identifyCaller?: boolean;
+  /** How long every ordinary answer waits, as a real upstream's latency would. */
+  readonly latencyMs?: number;
 }
 
 /** One request as the sandbox saw it, for tests to assert on. */
@@ -79,6 +90,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (asksForMicroversion239OrLater(request.headers)) {
       return sendJson(response, 404, { itemNotFound: { code: 404, message: 'The resource could not be found.' } });
     }
+    if (options.accessKeys) {
+      const problem = signatureProblem(request, options.accessKeys);
+      if (problem) return sendJson(response, 401, { error_code: 'APIGW.0301', error_msg: problem, request_id: requestId });
+    }
     const [, projectId = '', imageId = ''] = match;
     const fault = faultFor(imageId);
     if (fault) {
@@ -87,8 +102,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       return answerFault(fault, response, { requestId, attempt, slowMs, documentedBody });
     }
     const image = images.get(`${projectId}/${imageId}`);
-    if (!image) return sendJson(response, 404, { itemNotFound: { code: 404, message: 'Image not found.' } });
-    sendText(response, 200, metadataBody(image.metadata));
+    const answer = () => {
+      if (!image) return sendJson(response, 404, { itemNotFound: { code: 404, message: 'Image not found.' } });
+      const token = request.headers['x-auth-token'];
+      const tagged = options.identifyCaller ? [...image.metadata, ['sandbox_caller', callerFingerprint(String(token ?? ''))] as const] : image.metadata;
+      sendText(response, 200, metadataBody(tagged));
+    };
+    if (!options.latencyMs) return answer();
+    const timer = setTimeout(answer, options.latencyMs);
+    response.once('close', () => clearTimeout(timer));
   }
 
   server.listen(options.port ?? 0, options.host ?? '127.0.0.1');
@@ -112,6 +134,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         server.closeAllConnections();
       }),
   };
+}
+
+/** What `identifyCaller` adds for a token: a short hash, never the token. */
+export function callerFingerprint(token: string): string {
+  return token === '' ? 'anonymous' : createHash('sha256').update(token).digest('hex').slice(0, 16);
 }
 
 /** Serialised by hand so that keys keep their order, integer-like ones included. */

@@ -1,7 +1,9 @@
 import { pino } from 'pino';
 import { createApp, type App } from '../../src/app.js';
-import { defaultConfig, type OperationLimits, type UpstreamConfig } from '../../src/config.js';
-import { connectLegacyApi, type LegacyApi } from '../../src/legacy/connect.js';
+import { defaultConfig, type AuthConfig, type CacheConfig, type Config, type OperationLimits, type UpstreamConfig } from '../../src/config.js';
+import type { LegacyApi } from '../../src/legacy/connect.js';
+import type { Logger } from '../../src/logger.js';
+import { createServices, type Services } from '../../src/services.js';
 import type { SampleImage } from '../../src/sandbox/samples.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/server.js';
 
@@ -21,12 +23,17 @@ export interface GraphQLResponse {
 export interface AppOptions {
   limits?: Partial<OperationLimits>;
   upstream?: Partial<Omit<UpstreamConfig, 'circuit'>> & { circuit?: Partial<UpstreamConfig['circuit']> };
+  auth?: AuthConfig;
+  /** Caching is off unless a test turns it on: most tests count upstream calls per operation. */
+  cache?: Partial<CacheConfig>;
   /** Whether calls need an X-Auth-Token (false, as for the built-in sandbox, unless a test says otherwise). */
   tokenRequired?: boolean;
+  logger?: Logger;
 }
 
 export interface TestApp {
   readonly app: App;
+  readonly services: Services;
   readonly legacy: LegacyApi;
   /** POSTs an operation to the app, as a client would, and parses the answer. */
   query(query: string, options?: { variables?: Record<string, unknown>; headers?: Record<string, string> }): Promise<GraphQLResponse>;
@@ -34,23 +41,17 @@ export interface TestApp {
 }
 
 /** The app in front of the legacy endpoint at `upstream`, with its own pool and circuit breaker. */
-export function appFor(upstream: URL, options: AppOptions = {}): TestApp {
-  const defaults = defaultConfig();
-  const upstreamConfig: UpstreamConfig = {
-    ...defaults.upstream,
-    ...options.upstream,
-    circuit: { ...defaults.upstream.circuit, ...options.upstream?.circuit },
-  };
-  const legacy = connectLegacyApi(upstream, upstreamConfig);
-  const app = createApp({
-    client: legacy.client,
-    limits: { ...defaults.limits, ...options.limits },
+export async function appFor(upstream: URL, options: AppOptions = {}): Promise<TestApp> {
+  const services = createServices(configWith(options), upstream, {
+    logger: options.logger ?? pino({ level: 'silent' }),
     tokenRequired: options.tokenRequired ?? false,
-    logger: pino({ level: 'silent' }),
   });
+  await services.ready();
+  const app = createApp(services.appDeps);
   return {
     app,
-    legacy,
+    services,
+    legacy: services.legacy,
     async query(query, { variables, headers } = {}) {
       const response = await app.fetch('http://localhost/graphql', {
         method: 'POST',
@@ -59,7 +60,24 @@ export function appFor(upstream: URL, options: AppOptions = {}): TestApp {
       });
       return { status: response.status, body: (await response.json()) as GraphQLResponse['body'] };
     },
-    close: () => legacy.pool.close(),
+    close: () => services.close(),
+  };
+}
+
+/** The service's defaults with a test's changes. */
+export function configWith(options: AppOptions): Config {
+  const defaults = defaultConfig();
+  const upstream: UpstreamConfig = {
+    ...defaults.upstream,
+    ...options.upstream,
+    circuit: { ...defaults.upstream.circuit, ...options.upstream?.circuit },
+  };
+  return {
+    ...defaults,
+    limits: { ...defaults.limits, ...options.limits },
+    upstream,
+    auth: options.auth ?? defaults.auth,
+    cache: { ...defaults.cache, ttlMs: 0, notFoundTtlMs: 0, ...options.cache },
   };
 }
 
@@ -72,7 +90,7 @@ export interface Stack extends TestApp {
 /** The sandbox on a free loopback port as the upstream, and the app in front of it. */
 export async function startStack(options: AppOptions & { images?: readonly SampleImage[]; sandbox?: SandboxOptions } = {}): Promise<Stack> {
   const sandbox = await startSandbox({ ...options.sandbox, ...(options.images && { images: options.images }) });
-  const testApp = appFor(sandbox.url, options);
+  const testApp = await appFor(sandbox.url, options);
   return {
     ...testApp,
     sandbox,
@@ -85,3 +103,13 @@ export async function startStack(options: AppOptions & { images?: readonly Sampl
 }
 
 export const metadataPath = (projectId: string, imageId: string) => `/v2.1/${projectId}/images/${imageId}/metadata`;
+
+/** Runs `run` against a fresh stack, closing it whatever happens. */
+export async function withStack(options: Parameters<typeof startStack>[0], run: (stack: Stack) => Promise<void>): Promise<void> {
+  const stack = await startStack(options);
+  try {
+    await run(stack);
+  } finally {
+    await stack.close();
+  }
+}
