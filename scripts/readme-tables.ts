@@ -4,10 +4,11 @@
  * Usage: tsx scripts/readme-tables.ts          rewrites the tables in README.md
  *        tsx scripts/readme-tables.ts --check  fails when README.md differs
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { settings } from '../src/config.js';
 import { FAULTS } from '../src/sandbox/faults.js';
+import { writeOrCheck } from './generated-file.js';
 
 const README = new URL('../README.md', import.meta.url);
 
@@ -51,14 +52,5 @@ export function withGeneratedTables(readme: string): string {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const readme = await readFile(README, 'utf8');
-  const updated = withGeneratedTables(readme);
-  if (process.argv.includes('--check')) {
-    if (updated !== readme) {
-      process.stderr.write('README.md tables are out of date: run `npm run docs`.\n');
-      process.exit(1);
-    }
-  } else {
-    await writeFile(README, updated);
-  }
+  await writeOrCheck(README, withGeneratedTables(await readFile(README, 'utf8')), 'npm run docs');
 }

@@ -231,7 +231,8 @@ function authConfig(clean: { AUTH_MODE: string; HUAWEICLOUD_SDK_AK: string; HUAW
 /** The settings as they are with an empty environment: the defaults tests and tools start from. */
 export const defaultConfig = (): Config => loadConfig({});
 
-function integer(min: number, max: number) {
+/** A whole number from `min` to `max`, with a message that names the range. */
+export function integer(min: number, max: number) {
   return makeValidator<number>((input) => {
     const value = /^\d+$/.test(input.trim()) ? Number(input) : Number.NaN;
     if (!Number.isSafeInteger(value) || value < min || value > max) {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DOCUMENTED_IMAGE } from '../src/sandbox/samples.js';
 import { startSandbox, type Sandbox } from '../src/sandbox/server.js';
-import { buildService, runServiceToExit, startService } from './helpers/service.js';
+import { buildService, runServiceToExit, startProgram, startService } from './helpers/service.js';
 import { metadataPath } from './helpers/stack.js';
 
 const QUERY = `{ image(projectId: "${DOCUMENTED_IMAGE.projectId}", id: "${DOCUMENTED_IMAGE.imageId}") { id osType osBit platform } }`;
@@ -84,5 +84,38 @@ describe('the compiled service', () => {
     expect(stderr).toBe(
       'Invalid configuration:\n  PORT: must be a whole number from 0 to 65535, got "eighty"\n  IMAGES_MAX_IDS: must be a whole number from 1 to 10000, got "0"\n',
     );
+  });
+});
+
+describe('the other compiled programs docker-compose.yml runs', () => {
+  it('node dist/sandbox/main.js serves the legacy endpoint, checking signatures when given keys', async () => {
+    const open = await startProgram('sandbox');
+    const signed = await startProgram('sandbox', { SANDBOX_ACCESS_KEY: 'AK', SANDBOX_SECRET_KEY: 'SK' });
+    try {
+      const path = metadataPath(DOCUMENTED_IMAGE.projectId, DOCUMENTED_IMAGE.imageId);
+      const answer = await fetch(new URL(path, open.url));
+      expect(answer.status).toBe(200);
+      expect(((await answer.json()) as { metadata: Record<string, string> }).metadata['__os_type']).toBe('Suse');
+      const refused = await fetch(new URL(path, signed.url));
+      expect(refused.status).toBe(401);
+      expect(await refused.json()).toMatchObject({ error_code: 'APIGW.0301' });
+    } finally {
+      expect([await open.stop(), await signed.stop()]).toEqual([0, 0]);
+    }
+  });
+
+  it('node dist/examples/servers-main.js serves the sample servers subgraph', async () => {
+    const servers = await startProgram('servers');
+    try {
+      const response = await fetch(servers.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ servers { name image { projectId id } } }' }),
+      });
+      const body = (await response.json()) as { data: { servers: Array<{ name: string }> } };
+      expect(body.data.servers.map((server) => server.name)).toEqual(['api-1', 'api-2', 'batch-1', 'legacy-1', 'win-1']);
+    } finally {
+      expect(await servers.stop()).toBe(0);
+    }
   });
 });

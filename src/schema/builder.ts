@@ -1,4 +1,6 @@
 import SchemaBuilder from '@pothos/core';
+import DirectivePlugin from '@pothos/plugin-directives';
+import FederationPlugin from '@pothos/plugin-federation';
 import type { Context } from '../context.js';
 
 /** Setup only: types live in their own files and `index.ts` assembles them. */
@@ -10,4 +12,8 @@ export const builder = new SchemaBuilder<{
     ID: { Input: string; Output: string };
     UInt64: { Input: string; Output: string };
   };
-}>({ defaultFieldNullability: false });
+}>({
+  // In this order: without the directives plugin, `@key` and `@link` silently vanish from the subgraph SDL.
+  plugins: [DirectivePlugin, FederationPlugin],
+  defaultFieldNullability: false,
+});

@@ -28,6 +28,14 @@ export const Image = builder.objectRef<ImageRecord>('Image').implement({
   }),
 });
 
+// A federation entity: other subgraphs reference an image by `{ projectId id }`, and the gateway fetches
+// it here through the same per-request loader, so N references cost one call per distinct image.
+builder.asEntity(Image, {
+  key: builder.selection<{ projectId: string; id: string }>('projectId id'),
+  // async, so that a bad reference rejects its own entity; a synchronous throw would fail all of `_entities`.
+  resolveReference: async (reference, ctx) => ctx.images.load(orBadInput(() => parseImageRef(reference.projectId, reference.id))),
+});
+
 const projectIdDescription = 'The project id: 32 hexadecimal characters, e.g. `9c53a566cb3443ab910cf0daebca90c4`.';
 
 builder.queryType({ description: 'Image metadata from the deprecated Huawei Cloud ECS image metadata API.' });

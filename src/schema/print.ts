@@ -1,10 +1,13 @@
-import { printSchema } from 'graphql';
+import { printSubgraphSchema } from '@apollo/subgraph';
 import { schema } from './index.js';
 
 /** Where the checked-in schema lives: the repository root. */
 export const SCHEMA_FILE = new URL('../../schema.graphql', import.meta.url);
 
-/** The schema as SDL, exactly what `schema.graphql` must contain. */
+/**
+ * The subgraph SDL, exactly what `schema.graphql` must contain and what a registry receives: with `@link`
+ * and `@key`, which plain `printSchema` would drop.
+ */
 export function printSchemaFile(): string {
-  return `${printSchema(schema)}\n`;
+  return `${printSubgraphSchema(schema)}\n`;
 }

@@ -32,8 +32,11 @@ export async function startRedis(): Promise<RedisServer> {
   };
 }
 
+/** No persistence: a cache only. docker-compose.yml runs `redis-server` with the same arguments. */
+export const REDIS_ARGS = ['--save', '', '--appendonly', 'no'];
+
 async function launch(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+  const child = spawn('redis-server', [...REDIS_ARGS, '--port', String(port), '--bind', '127.0.0.1'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -4,13 +4,22 @@ import { promisify } from 'node:util';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
+/** The compiled programs, exactly as the Dockerfile and docker-compose.yml run them. */
+export const PROGRAMS = {
+  service: { command: ['node', 'dist/main.js'], ready: /GraphQL endpoint ready at (\S+)/ },
+  sandbox: { command: ['node', 'dist/sandbox/main.js'], ready: /sandbox of the legacy ECS API listening at (\S+)/ },
+  servers: { command: ['node', 'dist/examples/servers-main.js'], ready: /sample servers subgraph listening at (\S+)/ },
+} as const;
+
+export type Program = keyof typeof PROGRAMS;
+
 /** Compiles the service as `npm start` does (its prestart step). */
 export async function buildService(): Promise<void> {
   await promisify(execFile)('npm', ['run', '-s', 'build'], { cwd: ROOT });
 }
 
-export interface RunningService {
-  /** The GraphQL endpoint the service logged as ready. */
+export interface RunningProgram {
+  /** The URL the program logged when it was ready. */
   readonly url: URL;
   /** Every log line so far, parsed. */
   readonly logs: Array<Record<string, unknown>>;
@@ -20,11 +29,12 @@ export interface RunningService {
 }
 
 /**
- * Runs the compiled service (`node dist/main.js`, what `npm start` runs) as a real process with only the
- * given environment, and waits for its "ready" log line.
+ * Runs a compiled program as a real process with only the given environment (and PORT=0 unless given),
+ * and waits for its "ready" log line.
  */
-export function startService(env: Record<string, string>): Promise<RunningService> {
-  const child = spawn(process.execPath, ['dist/main.js'], {
+export function startProgram(program: Program, env: Record<string, string> = {}): Promise<RunningProgram> {
+  const [node, ...args] = PROGRAMS[program].command;
+  const child = spawn(node === 'node' ? process.execPath : node, args, {
     cwd: ROOT,
     env: { PATH: process.env['PATH'] ?? '', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -45,7 +55,7 @@ export function startService(env: Record<string, string>): Promise<RunningServic
       for (const line of lines) {
         const entry = JSON.parse(line) as Record<string, unknown>;
         logs.push(entry);
-        const ready = /GraphQL endpoint ready at (\S+)/.exec(String(entry['msg']));
+        const ready = PROGRAMS[program].ready.exec(String(entry['msg']));
         if (ready?.[1]) {
           resolve({
             url: new URL(ready[1]),
@@ -59,13 +69,17 @@ export function startService(env: Record<string, string>): Promise<RunningServic
         }
       }
     });
-    void exited.then((code) => reject(new Error(`the service exited with ${code} before it was ready:\n${stderr}`)));
+    void exited.then((code) => reject(new Error(`${program} exited with ${code} before it was ready:\n${stderr}`)));
   });
 }
 
-/** Runs the compiled service expecting it to refuse to start; resolves with its exit code and stderr. */
+/** The compiled service (`node dist/main.js`, what `npm start` runs). */
+export const startService = (env: Record<string, string>) => startProgram('service', env);
+
+/** Runs the compiled service expecting it to refuse to start; resolves with its exit code and output. */
 export function runServiceToExit(env: Record<string, string>): Promise<{ code: number | null; stderr: string; stdout: string }> {
-  const child = spawn(process.execPath, ['dist/main.js'], { cwd: ROOT, env: { PATH: process.env['PATH'] ?? '', ...env } });
+  const [, ...args] = PROGRAMS.service.command;
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { PATH: process.env['PATH'] ?? '', ...env } });
   let stderr = '';
   let stdout = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

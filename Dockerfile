@@ -1,0 +1,37 @@
+# syntax=docker/dockerfile:1
+# ecs-image-graph: the GraphQL service, and (with another command) the sandbox and the sample subgraph
+# that docker-compose.yml runs beside it.
+
+# 1. Compile the TypeScript, with every dependency.
+FROM node:24-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+# 2. Production dependencies only.
+FROM node:24-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+
+# 3. The image: compiled code, production dependencies, no compiler, not root.
+FROM node:24-bookworm-slim
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=4000
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+# federation/ holds the sample subgraph's SDL, which dist/examples/servers-main.js reads.
+COPY package.json schema.graphql ./
+COPY federation ./federation
+USER node
+EXPOSE 4000
+HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
+  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT}/health`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# What `npm start` runs once its prestart step has built dist/ (the README's Quick start). Node itself is
+# PID 1, so SIGTERM reaches the service.
+CMD ["node", "dist/main.js"]
