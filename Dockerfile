@@ -30,8 +30,9 @@ COPY package.json schema.graphql ./
 COPY federation ./federation
 USER node
 EXPOSE 4000
+# /healthz: the process is alive (the service, the sandbox and the sample subgraph all answer it).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
-  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT}/health`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT}/healthz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # What `npm start` runs once its prestart step has built dist/ (the README's Quick start). Node itself is
 # PID 1, so SIGTERM reaches the service.
 CMD ["node", "dist/main.js"]

@@ -1,31 +1,72 @@
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { createYoga } from 'graphql-yoga';
+import { createYoga, useReadinessCheck } from 'graphql-yoga';
+import type { HttpConfig, QueryLimits } from './config.js';
 import { createContextFactory, type ContextDeps } from './context.js';
 import { maskError } from './errors.js';
-import { createOperationBudgets } from './operation-budget.js';
 import { yogaLogger, type Logger } from './logger.js';
+import { useGraphQLMetrics } from './observability/graphql-metrics.js';
+import type { Metrics } from './observability/metrics.js';
+import type { Tracing } from './observability/tracing.js';
+import { limitPlugins } from './plugins/limits.js';
 import { useRequestErrorStatus } from './plugins/request-errors.js';
+import { createRequestScopes } from './request-scope.js';
 import { schema } from './schema/index.js';
 import { DOCUMENTED_IMAGE } from './sandbox/samples.js';
 
 export interface AppDeps extends ContextDeps {
   readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly tracing: Tracing;
+  readonly http: HttpConfig & { readonly trustedDocuments?: ReadonlyMap<string, string> | undefined };
+  readonly queryLimits: QueryLimits;
+  /** False from the moment the service starts shutting down. */
+  readonly isReady: () => boolean;
 }
 
-/** The GraphQL server as a fetch handler: no environment, no listening. `main.ts` serves it; tests call it. */
+/** Headers a browser page on an allowed origin may send. */
+const CORS_HEADERS = ['content-type', 'x-auth-token', 'x-request-id', 'graphql-client-name', 'apollographql-client-name', 'traceparent', 'x-graphql-yoga-csrf'];
+
+/**
+ * CORS headers for the allowed origins only: any other origin gets none, so its pages cannot read answers.
+ * (Given a list, Yoga would answer every origin with an Access-Control-Allow-Origin of its own choosing.)
+ */
+function corsFor(origins: readonly string[]) {
+  const allowed = new Set(origins);
+  return (request: Request) => {
+    const origin = request.headers.get('origin');
+    if (origin === null || !allowed.has(origin)) return false as const;
+    return { origin: [origin], methods: ['GET', 'POST'], allowedHeaders: CORS_HEADERS, exposedHeaders: ['x-request-id'], credentials: false };
+  };
+}
+
+/**
+ * The GraphQL server as a fetch handler: no environment, no listening. `main.ts` serves it; tests call it.
+ * Endpoints: /graphql (GraphQL, and GraphiQL for browsers), /healthz, /readyz, /metrics.
+ */
 export function createApp(deps: AppDeps) {
-  const budgets = createOperationBudgets(deps.limits.deadlineMs);
+  const scopes = createRequestScopes({ deadlineMs: deps.limits.deadlineMs, tracing: deps.tracing, logger: deps.logger });
   return createYoga({
     schema,
-    context: createContextFactory(deps, budgets.forRequest),
+    context: createContextFactory(deps, scopes.scopeFor),
     graphqlEndpoint: '/graphql',
+    healthCheckEndpoint: '/healthz',
     landingPage: false,
     maskedErrors: { maskError },
     logging: yogaLogger(deps.logger),
+    maxRequestBodySize: deps.http.maxBodyBytes,
+    cors: corsFor(deps.http.corsOrigins),
     // The self-contained GraphiQL: Yoga's default page loads its scripts from a CDN and is blank offline.
     renderGraphiQL,
-    graphiql: { title: 'ecs-image-graph', defaultQuery: EXAMPLE_QUERY },
-    plugins: [useRequestErrorStatus(), budgets.plugin],
+    graphiql: deps.http.graphiql ? { title: 'ecs-image-graph', defaultQuery: EXAMPLE_QUERY } : false,
+    plugins: [
+      scopes.plugin,
+      useReadinessCheck({ endpoint: '/readyz', check: () => deps.isReady() }),
+      useCSRFPrevention(),
+      useGraphQLMetrics(deps.metrics.registry),
+      ...limitPlugins({ limits: deps.queryLimits, introspection: deps.http.introspection, trustedDocuments: deps.http.trustedDocuments }),
+      useRequestErrorStatus(),
+    ],
   });
 }
 

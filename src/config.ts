@@ -1,4 +1,4 @@
-import { cleanEnv, EnvError, host, makeExactValidator, makeValidator, str } from 'envalid';
+import { bool, cleanEnv, EnvError, host, makeExactValidator, makeValidator, str } from 'envalid';
 
 /**
  * Every setting, read from the environment. Each entry's `desc` and `default` are the documentation:
@@ -92,6 +92,41 @@ export const settings = {
     default: '',
     desc: "Key of the HMAC that turns a caller's token into its cache scope. Required (32+ characters, the same on every replica) with `REDIS_URL` in passthrough mode; otherwise a random one is made at start.",
   }),
+  MAX_BODY_BYTES: integer(1024, 100 * 1024 * 1024)({
+    default: 100_000,
+    desc: 'Largest request body accepted; a larger one is refused with HTTP 413 before it is read in full.',
+  }),
+  MAX_DEPTH: integer(1, 1000)({ default: 10, desc: 'Deepest selection nesting an operation may have (GraphQL Armor).' }),
+  MAX_ALIASES: integer(0, 10_000)({ default: 20, desc: 'Most aliases in one operation (GraphQL Armor): each `images` alias may cost up to IMAGES_MAX_IDS calls.' }),
+  MAX_TOKENS: integer(10, 1_000_000)({ default: 2000, desc: 'Most lexical tokens in one operation document (GraphQL Armor).' }),
+  MAX_COST: integer(1, 10_000_000)({ default: 5000, desc: 'Highest estimated cost of one operation (GraphQL Armor: 2 per object, 1 per scalar, deeper levels cost more).' }),
+  MAX_DIRECTIVES: integer(0, 1000)({ default: 20, desc: 'Most directives in one operation (GraphQL Armor).' }),
+  CORS_ORIGINS: originList({
+    default: '',
+    desc: 'Comma-separated origins (e.g. `https://app.example.com`) whose browser pages may call the API. Unset: no cross-origin access at all.',
+  }),
+  GRAPHIQL: bool({ default: true, desc: 'Serve GraphiQL at /graphql to browsers. Set `false` in production if it should not be public.' }),
+  INTROSPECTION: bool({
+    default: true,
+    desc: 'Answer introspection queries. `false` also hides "did you mean" field suggestions in errors. Federation (`_service`) keeps working.',
+  }),
+  TRUSTED_DOCUMENTS_FILE: str({
+    default: '',
+    desc: 'Path to a JSON object mapping document ids (e.g. sha256 hashes) to GraphQL documents. Set: only those persisted operations run (sent as `documentId` or Apollo\'s `extensions.persistedQuery.sha256Hash`); any other is refused.',
+  }),
+  OTEL_EXPORTER_OTLP_ENDPOINT: urlSetting(['http:', 'https:'], 'http://otel-collector:4318')({
+    default: '',
+    desc: 'OTLP/HTTP endpoint (the collector\'s base URL) for OpenTelemetry traces: a span per operation and per upstream attempt, with a W3C `traceparent` sent upstream. Unset: no tracing.',
+  }),
+  OTEL_SERVICE_NAME: str({ default: 'ecs-image-graph', desc: 'The `service.name` of exported traces.' }),
+  SHUTDOWN_DRAIN_MS: integer(0, 600_000)({
+    default: 0,
+    desc: 'On SIGTERM/SIGINT, how long /readyz answers 503 while new connections are still accepted, so a load balancer stops sending traffic first (5000 is typical behind one).',
+  }),
+  SHUTDOWN_GRACE_MS: integer(0, 600_000)({
+    default: 15_000,
+    desc: 'On SIGTERM/SIGINT, how long operations in flight may take to finish once new connections are refused; then the rest are cut off and the process exits.',
+  }),
   LOG_LEVEL: str({
     default: 'info',
     choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
@@ -112,6 +147,24 @@ export interface UpstreamConfig {
     readonly minCalls: number;
     readonly halfOpenAfterMs: number;
   };
+}
+
+/** What the HTTP endpoint accepts and serves. */
+export interface HttpConfig {
+  readonly maxBodyBytes: number;
+  readonly corsOrigins: readonly string[];
+  readonly graphiql: boolean;
+  readonly introspection: boolean;
+  readonly trustedDocumentsFile: string | undefined;
+}
+
+/** GraphQL Armor's limits on one operation. */
+export interface QueryLimits {
+  readonly maxDepth: number;
+  readonly maxAliases: number;
+  readonly maxTokens: number;
+  readonly maxCost: number;
+  readonly maxDirectives: number;
 }
 
 /** Whose identity calls the upstream. */
@@ -153,6 +206,10 @@ export interface Config {
   readonly upstream: UpstreamConfig;
   readonly auth: AuthConfig;
   readonly cache: CacheConfig;
+  readonly http: HttpConfig;
+  readonly queryLimits: QueryLimits;
+  readonly telemetry: { readonly otlpEndpoint: string | undefined; readonly serviceName: string };
+  readonly shutdown: { readonly drainMs: number; readonly graceMs: number };
   readonly logLevel: string;
 }
 
@@ -205,6 +262,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     auth,
     cache,
+    http: {
+      maxBodyBytes: clean.MAX_BODY_BYTES,
+      corsOrigins: clean.CORS_ORIGINS,
+      graphiql: clean.GRAPHIQL,
+      introspection: clean.INTROSPECTION,
+      trustedDocumentsFile: clean.TRUSTED_DOCUMENTS_FILE || undefined,
+    },
+    queryLimits: {
+      maxDepth: clean.MAX_DEPTH,
+      maxAliases: clean.MAX_ALIASES,
+      maxTokens: clean.MAX_TOKENS,
+      maxCost: clean.MAX_COST,
+      maxDirectives: clean.MAX_DIRECTIVES,
+    },
+    telemetry: { otlpEndpoint: clean.OTEL_EXPORTER_OTLP_ENDPOINT || undefined, serviceName: clean.OTEL_SERVICE_NAME },
+    shutdown: { drainMs: clean.SHUTDOWN_DRAIN_MS, graceMs: clean.SHUTDOWN_GRACE_MS },
     logLevel: clean.LOG_LEVEL,
   };
 }
@@ -289,6 +362,25 @@ function urlSetting(schemes: readonly string[], example: string, check: (url: UR
       check(url);
       return url.href;
     })(spec);
+}
+
+/** Comma-separated browser origins: scheme, host and port, nothing else. */
+function originList(spec: { default: string; desc: string }) {
+  return makeExactValidator<string[]>((input) => {
+    const origins = input
+      .split(',')
+      .map((origin) => origin.trim())
+      .filter((origin) => origin !== '');
+    const bad = origins.findIndex((origin) => {
+      try {
+        return new URL(origin).origin !== origin;
+      } catch {
+        return true;
+      }
+    });
+    if (bad !== -1) throw new EnvError(`item ${bad + 1} is not an origin such as https://app.example.com (scheme, host and port only)`);
+    return origins;
+  })({ ...spec, default: [] as string[] });
 }
 
 function redisUrl(spec: { default: string; desc: string }) {

@@ -19,19 +19,21 @@ export type ImageLoader = DataLoader<ImageRef, ImageRecord | null, string>;
  * that image. The legacy API has no batch endpoint, so a batch fans out into single calls, at most
  * `maxConcurrency` at a time.
  */
-export function createImageLoader(fetchImage: FetchImage, maxConcurrency: number): ImageLoader {
+export function createImageLoader(fetchImage: FetchImage, maxConcurrency: number, onBatch: (size: number) => void = () => undefined): ImageLoader {
   const queue = new PQueue({ concurrency: maxConcurrency });
   return new DataLoader(
     // DataLoader's contract: one result per key, in key order, an Error for a key that failed; never a rejected batch.
-    (refs) =>
-      Promise.all(
+    (refs) => {
+      onBatch(refs.length);
+      return Promise.all(
         refs.map((ref) =>
           queue.add(() => fetchImage(ref)).then(
             (metadata) => (metadata === null ? null : { ...ref, metadata }),
             (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
           ),
         ),
-      ),
+      );
+    },
     { cacheKeyFn: imageRefKey },
   );
 }

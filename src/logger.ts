@@ -1,11 +1,36 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 import type { YogaLogger } from 'graphql-yoga';
 
 export type { Logger };
 
-/** JSON lines on stdout. */
-export function createLogger(level: string): Logger {
-  return pino({ level });
+/**
+ * Where a credential could hide in a log line. Nothing logs these on purpose; the redaction is the net
+ * under that rule, for a header map or an options object that ends up in a line by accident.
+ */
+const REDACTED_PATHS = [
+  'headers["x-auth-token"]',
+  'headers.authorization',
+  'headers["x-security-token"]',
+  '*.headers["x-auth-token"]',
+  '*.headers.authorization',
+  '*.headers["x-security-token"]',
+  '*.*.headers["x-auth-token"]',
+  '*.*.headers.authorization',
+  'token',
+  'authToken',
+  'accessKey',
+  'secretKey',
+  'securityToken',
+  '*.token',
+  '*.authToken',
+  '*.accessKey',
+  '*.secretKey',
+  '*.securityToken',
+];
+
+/** JSON lines on stdout (or `destination`), credentials redacted. */
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  return pino({ level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, destination);
 }
 
 /** Yoga logs through the service's logger, so its lines share the format. */

@@ -5,11 +5,14 @@ import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { startSandbox } from './sandbox/server.js';
 import { createServices } from './services.js';
+import { shutDown } from './shutdown.js';
+import { loadTrustedDocuments } from './trusted-documents.js';
 
 // The only file that reads the environment and listens.
 
 const config = loadConfigOrExit();
 const logger = createLogger(config.logLevel);
+const trustedDocuments = config.http.trustedDocumentsFile ? await loadTrustedDocuments(config.http.trustedDocumentsFile).catch(exitOnConfigError) : undefined;
 
 // No upstream configured: serve the built-in sandbox, and say so loudly, once.
 // In service mode the sandbox checks signatures with the same keys, as the real API gateway would.
@@ -24,7 +27,7 @@ if (sandbox) {
   );
 }
 
-const services = createServices(config, endpoint, { logger, tokenRequired: sandbox === undefined });
+const services = createServices(config, endpoint, { logger, tokenRequired: sandbox === undefined, trustedDocuments });
 await services.ready();
 const app = createApp(services.appDeps);
 const server = createServer(app);
@@ -32,16 +35,25 @@ const server = createServer(app);
 server.listen(config.port, config.host, () => {
   const { address, port } = server.address() as AddressInfo;
   const host = address.includes(':') ? `[${address}]` : address;
-  logger.info({ upstream: endpoint.origin }, `GraphQL endpoint ready at http://${host}:${port}${app.graphqlEndpoint}`);
+  logger.info(
+    { upstream: endpoint.origin, authMode: config.auth.mode, cache: config.cache.redisUrl ? 'redis' : 'memory', tracing: config.telemetry.otlpEndpoint !== undefined },
+    `GraphQL endpoint ready at http://${host}:${port}${app.graphqlEndpoint}`,
+  );
 });
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
     logger.info({ signal }, 'shutting down');
-    server.close(() => {
-      void Promise.all([services.close(), sandbox?.close()]).then(() => process.exit(0));
-    });
-    server.closeIdleConnections();
+    void shutDown({
+      server,
+      logger,
+      stopBeingReady: () => services.stopBeingReady(),
+      closeResources: async () => {
+        await Promise.all([services.close(), sandbox?.close()]);
+      },
+      drainMs: config.shutdown.drainMs,
+      graceMs: config.shutdown.graceMs,
+    }).then(() => process.exit(0));
   });
 }
 
@@ -49,8 +61,12 @@ function loadConfigOrExit() {
   try {
     return loadConfig();
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`${error.message}\n`);
-    process.exit(1);
+    return exitOnConfigError(error);
   }
+}
+
+function exitOnConfigError(error: unknown): never {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`${error.message}\n`);
+  process.exit(1);
 }

@@ -9,6 +9,9 @@ import { ImageSource } from './image-source.js';
 import { connectLegacyApi, type LegacyApi } from './legacy/connect.js';
 import type { ImageMetadata } from './legacy/image-metadata.js';
 import type { Logger } from './logger.js';
+import { Metrics } from './observability/metrics.js';
+import { createObserver } from './observability/observer.js';
+import { createTracing, type Tracing } from './observability/tracing.js';
 
 /** The long-lived parts of the service, made once at start from the config and closed on shutdown. */
 export interface Services {
@@ -16,30 +19,59 @@ export interface Services {
   readonly legacy: LegacyApi;
   readonly cache: ImageCache;
   readonly coalescer: Coalescer<ImageMetadata | null>;
+  readonly metrics: Metrics;
+  readonly tracing: Tracing;
   /** Resolves once the cache store is connected (or has given up trying, for now). */
   ready(): Promise<void>;
+  /** From now on /readyz answers 503. */
+  stopBeingReady(): void;
+  /** Closes the pool, the cache (Redis) and the trace exporter, flushing what it holds. */
   close(): Promise<void>;
 }
 
-/**
- * @param endpoint the legacy API (the configured one, or the built-in sandbox)
- * @param tokenRequired whether a passthrough caller must bring a token (false only for the built-in sandbox)
- */
-export function createServices(config: Config, endpoint: URL, options: { logger: Logger; tokenRequired: boolean }): Services {
-  const legacy = connectLegacyApi(endpoint, config.upstream);
+export interface ServiceOptions {
+  readonly logger: Logger;
+  /** Whether a passthrough caller must bring a token (false only for the built-in sandbox). */
+  readonly tokenRequired: boolean;
+  readonly trustedDocuments?: ReadonlyMap<string, string> | undefined;
+}
+
+/** @param endpoint the legacy API (the configured one, or the built-in sandbox) */
+export function createServices(config: Config, endpoint: URL, options: ServiceOptions): Services {
+  const metrics = new Metrics();
+  const observer = createObserver(metrics, options.logger);
+  const tracing = createTracing({ endpoint: config.telemetry.otlpEndpoint, serviceName: config.telemetry.serviceName });
+  const legacy = connectLegacyApi(endpoint, config.upstream, observer, tracing);
   const store = config.cache.redisUrl ? createRedisStore(config.cache.redisUrl, options.logger) : createMemoryStore(config.cache.maxBytes);
   const cache = new ImageCache(store, config.cache);
   const coalescer = new Coalescer<ImageMetadata | null>();
-  const source = new ImageSource(legacy.client, cache, coalescer);
+  const source = new ImageSource(legacy.client, cache, coalescer, observer);
   const access = createAccess(config.auth, { tokenRequired: options.tokenRequired, tokenScope: (token) => cache.tokenScope(token) });
+  let ready = true;
   return {
-    appDeps: { source, access, limits: config.limits, logger: options.logger },
+    appDeps: {
+      source,
+      access,
+      limits: config.limits,
+      observer,
+      logger: options.logger,
+      metrics,
+      tracing,
+      http: { ...config.http, trustedDocuments: options.trustedDocuments },
+      queryLimits: config.queryLimits,
+      isReady: () => ready,
+    },
     legacy,
     cache,
     coalescer,
+    metrics,
+    tracing,
     ready: () => store.ready(),
+    stopBeingReady() {
+      ready = false;
+    },
     async close() {
-      await Promise.all([legacy.pool.close(), store.close()]);
+      await Promise.all([legacy.pool.close(), store.close(), tracing.shutdown()]);
     },
   };
 }

@@ -20,6 +20,10 @@ describe('loadConfig', () => {
       },
       auth: { mode: 'passthrough' },
       cache: { ttlMs: 60_000, notFoundTtlMs: 10_000, maxBytes: 64 * 1024 * 1024, redisUrl: undefined, keySecret: undefined },
+      http: { maxBodyBytes: 100_000, corsOrigins: [], graphiql: true, introspection: true, trustedDocumentsFile: undefined },
+      queryLimits: { maxDepth: 10, maxAliases: 20, maxTokens: 2000, maxCost: 5000, maxDirectives: 20 },
+      telemetry: { otlpEndpoint: undefined, serviceName: 'ecs-image-graph' },
+      shutdown: { drainMs: 0, graceMs: 15_000 },
       logLevel: 'info',
     });
   });
@@ -56,6 +60,20 @@ describe('loadConfig', () => {
       CACHE_MAX_BYTES: '1048576',
       REDIS_URL: 'redis://127.0.0.1:6380/2',
       CACHE_KEY_SECRET: 'k'.repeat(40),
+      MAX_BODY_BYTES: '4096',
+      MAX_DEPTH: '5',
+      MAX_ALIASES: '3',
+      MAX_TOKENS: '300',
+      MAX_COST: '900',
+      MAX_DIRECTIVES: '2',
+      CORS_ORIGINS: 'https://app.example.com, http://localhost:5173',
+      GRAPHIQL: 'false',
+      INTROSPECTION: 'false',
+      TRUSTED_DOCUMENTS_FILE: '/etc/ecs-image-graph/documents.json',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+      OTEL_SERVICE_NAME: 'images',
+      SHUTDOWN_DRAIN_MS: '5000',
+      SHUTDOWN_GRACE_MS: '20000',
       LOG_LEVEL: 'debug',
     });
     expect(config).toEqual({
@@ -79,6 +97,16 @@ describe('loadConfig', () => {
         allowedProjectIds: new Set(['9c53a566cb3443ab910cf0daebca90c4', '0f1e2d3c4b5a69788796a5b4c3d2e1f0']),
       },
       cache: { ttlMs: 30_000, notFoundTtlMs: 0, maxBytes: 1_048_576, redisUrl: 'redis://127.0.0.1:6380/2', keySecret: 'k'.repeat(40) },
+      http: {
+        maxBodyBytes: 4096,
+        corsOrigins: ['https://app.example.com', 'http://localhost:5173'],
+        graphiql: false,
+        introspection: false,
+        trustedDocumentsFile: '/etc/ecs-image-graph/documents.json',
+      },
+      queryLimits: { maxDepth: 5, maxAliases: 3, maxTokens: 300, maxCost: 900, maxDirectives: 2 },
+      telemetry: { otlpEndpoint: 'http://collector:4318/', serviceName: 'images' },
+      shutdown: { drainMs: 5000, graceMs: 20_000 },
       logLevel: 'debug',
     });
   });
@@ -94,6 +122,9 @@ describe('loadConfig', () => {
     [{ CIRCUIT_FAILURE_RATE: '1' }, '  CIRCUIT_FAILURE_RATE: must be a number between 0 and 1 (exclusive), got "1"'],
     [{ CIRCUIT_FAILURE_RATE: '50%' }, '  CIRCUIT_FAILURE_RATE: must be a number between 0 and 1 (exclusive), got "50%"'],
     [{ UPSTREAM_RETRIES: '11' }, '  UPSTREAM_RETRIES: must be a whole number from 0 to 10, got "11"'],
+    [{ CORS_ORIGINS: 'https://app.example.com/path' }, '  CORS_ORIGINS: item 1 is not an origin such as https://app.example.com (scheme, host and port only)'],
+    [{ CORS_ORIGINS: 'https://a.example.com,*' }, '  CORS_ORIGINS: item 2 is not an origin such as https://app.example.com (scheme, host and port only)'],
+    [{ MAX_BODY_BYTES: '10' }, '  MAX_BODY_BYTES: must be a whole number from 1024 to 104857600, got "10"'],
     [{ LOG_LEVEL: 'loud' }, '  LOG_LEVEL: Value "loud" not in choices [fatal,error,warn,info,debug,trace,silent]'],
   ])('refuses %j with a precise message', (env, line) => {
     expect(() => loadConfig(env)).toThrow(new ConfigError(`Invalid configuration:\n${line}`));

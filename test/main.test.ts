@@ -96,6 +96,7 @@ describe('the other compiled programs docker-compose.yml runs', () => {
       const answer = await fetch(new URL(path, open.url));
       expect(answer.status).toBe(200);
       expect(((await answer.json()) as { metadata: Record<string, string> }).metadata['__os_type']).toBe('Suse');
+      expect((await fetch(new URL('/healthz', open.url))).status).toBe(200);
       const refused = await fetch(new URL(path, signed.url));
       expect(refused.status).toBe(401);
       expect(await refused.json()).toMatchObject({ error_code: 'APIGW.0301' });
@@ -113,6 +114,7 @@ describe('the other compiled programs docker-compose.yml runs', () => {
         body: JSON.stringify({ query: '{ servers { name image { projectId id } } }' }),
       });
       const body = (await response.json()) as { data: { servers: Array<{ name: string }> } };
+      expect((await fetch(new URL('/healthz', servers.url))).status).toBe(200);
       expect(body.data.servers.map((server) => server.name)).toEqual(['api-1', 'api-2', 'batch-1', 'legacy-1', 'win-1']);
     } finally {
       expect(await servers.stop()).toBe(0);

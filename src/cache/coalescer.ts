@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 
-/** The budget a shared call runs under: the first caller's deadline, and a signal of its own. */
+/** What a shared call runs under: the first caller's budget (deadline, request id...), with a signal of its own. */
 export interface SharedBudget {
   readonly signal: AbortSignal;
   readonly deadlineAt: number;
@@ -33,13 +33,13 @@ export class Coalescer<T> {
     return this.inFlight.get(key)?.waiters ?? 0;
   }
 
-  run(key: string, caller: SharedBudget, work: (budget: SharedBudget) => Promise<T>): Promise<T> {
+  run<B extends SharedBudget>(key: string, caller: B, work: (budget: B) => Promise<T>): Promise<T> {
     let shared = this.inFlight.get(key);
     if (!shared) {
       const controller = new AbortController();
       // One listener per waiting caller; a popular image may have many.
       setMaxListeners(0, controller.signal);
-      const promise = work({ signal: controller.signal, deadlineAt: caller.deadlineAt }).finally(() => this.inFlight.delete(key));
+      const promise = work({ ...caller, signal: controller.signal }).finally(() => this.inFlight.delete(key));
       shared = { promise, controller, waiters: 0 };
       this.inFlight.set(key, shared);
     }

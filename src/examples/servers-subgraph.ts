@@ -32,7 +32,7 @@ export function createServersSubgraph() {
       Server: { __resolveReference: (reference: { id: string }) => SERVERS.find((server) => server.id === reference.id) ?? null },
     },
   });
-  return createYoga({ schema, graphqlEndpoint: '/graphql', landingPage: false });
+  return createYoga({ schema, graphqlEndpoint: '/graphql', healthCheckEndpoint: '/healthz', landingPage: false });
 }
 
 /** Serves the subgraph; resolves with its server once listening. */

@@ -6,6 +6,9 @@ import { abortReason, errorFromException, errorFromStatus, firstHeader, Upstream
 import type { ImageMetadata } from './image-metadata.js';
 import type { ImageRef } from './image-ref.js';
 import { MalformedBodyError, parseMetadataBody } from './metadata-body.js';
+import type { AttemptOutcome } from '../observability/metrics.js';
+import type { Observer } from '../observability/observer.js';
+import { endSpan, type TraceContext, type Tracing } from '../observability/tracing.js';
 import { withRetries, type RetryPolicy } from './retry.js';
 
 /** What one call needs besides the image: a credential and the operation's budget. */
@@ -15,6 +18,10 @@ export interface CallOptions {
   readonly signal: AbortSignal;
   /** Epoch ms of the operation's deadline; no retry starts that could not finish before it. */
   readonly deadlineAt: number;
+  /** The operation's request id, sent upstream as X-Request-Id. */
+  readonly requestId?: string | undefined;
+  /** The operation's trace span, parent of each attempt's span. */
+  readonly traceContext?: TraceContext | undefined;
 }
 
 export interface ClientPolicy {
@@ -23,8 +30,9 @@ export interface ClientPolicy {
   /** How long one attempt may take once it has a connection slot, body included. */
   readonly attemptTimeoutMs: number;
   readonly retry: RetryPolicy;
-  /** Called before each retry (for metrics and logs). */
-  readonly onRetry?: ((error: UpstreamError, attempt: number, delayMs: number) => void) | undefined;
+  /** Told of every attempt and retry (metrics and logs). */
+  readonly observer: Pick<Observer, 'attempt' | 'retry'>;
+  readonly tracing: Pick<Tracing, 'startUpstreamCall'>;
 }
 
 /** A success body larger than this is refused rather than buffered: real metadata is a few kilobytes. */
@@ -60,7 +68,10 @@ export class LegacyClient {
   async getImageMetadata(ref: ImageRef, call: CallOptions): Promise<ImageMetadata | null> {
     try {
       return await this.breaker.execute(() =>
-        withRetries(() => this.attempt(ref, call), this.policy.retry, { ...call, onRetry: this.policy.onRetry }),
+        withRetries(() => this.attempt(ref, call), this.policy.retry, {
+          ...call,
+          onRetry: (error, attemptNo, delayMs) => this.policy.observer.retry(error, attemptNo, delayMs, call.requestId),
+        }),
       );
     } catch (error) {
       if (error instanceof BrokenCircuitError) {
@@ -88,18 +99,33 @@ export class LegacyClient {
     call.signal.addEventListener('abort', endWithOperation, { once: true });
     // The ids were validated by parseImageRef; encoding them again keeps this method safe on its own.
     const path = `${this.basePath}/v2.1/${encodeURIComponent(ref.projectId)}/images/${encodeURIComponent(ref.imageId)}/metadata`;
-    const headers = { accept: 'application/json', ...credentialHeaders(call.credential, { host: this.host, path, projectId: ref.projectId }) };
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      ...(call.requestId !== undefined && { 'x-request-id': call.requestId }),
+      ...credentialHeaders(call.credential, { host: this.host, path, projectId: ref.projectId }),
+    };
     // No microversion header: the endpoint then answers as Nova 2.1. Nova dropped the image proxy from 2.39 on.
+    const span = this.policy.tracing.startUpstreamCall(call.traceContext, 'GET legacy image metadata', headers);
+    span.setAttributes({ 'http.request.method': 'GET', 'server.address': this.host, 'url.path': path });
+    const started = performance.now();
+    let outcome: AttemptOutcome = 'unreachable';
+    let failure: UpstreamError | undefined;
 
     try {
       const response = await this.dispatcher.request({ method: 'GET', path, headers, signal: attempt.signal });
+      outcome = `${response.statusCode}`;
+      span.setAttribute('http.response.status_code', response.statusCode);
       return await readAnswer(response);
     } catch (error) {
-      if (error instanceof UpstreamError) throw error;
-      throw errorFromException(error, attempt.signal.reason === ATTEMPT_TIMEOUT ? 'attempt-timeout' : abortReason(call.signal));
+      const reason = attempt.signal.reason === ATTEMPT_TIMEOUT ? 'attempt-timeout' : abortReason(call.signal);
+      failure = error instanceof UpstreamError ? error : errorFromException(error, reason);
+      if (!(error instanceof UpstreamError)) outcome = reason === undefined ? 'unreachable' : reason === 'attempt-timeout' ? 'timeout' : 'cancelled';
+      throw failure;
     } finally {
       clearTimeout(timer);
       call.signal.removeEventListener('abort', endWithOperation);
+      endSpan(span, failure !== undefined, failure?.message);
+      this.policy.observer.attempt({ ref, outcome, seconds: (performance.now() - started) / 1000, requestId: call.requestId, error: failure });
     }
   }
 }

@@ -1,8 +1,10 @@
+import { CircuitState, type CircuitBreakerPolicy } from 'cockatiel';
 import { Pool } from 'undici';
-import type { CircuitBreakerPolicy } from 'cockatiel';
 import type { UpstreamConfig } from '../config.js';
+import type { Observer } from '../observability/observer.js';
+import type { Tracing } from '../observability/tracing.js';
 import { createCircuitBreaker } from './circuit-breaker.js';
-import { LegacyClient, type ClientPolicy } from './client.js';
+import { LegacyClient } from './client.js';
 
 /** The long-lived upstream parts: made once at start, closed on shutdown. */
 export interface LegacyApi {
@@ -16,7 +18,7 @@ export interface LegacyApi {
  * undici's own timeouts are minutes long; the attempt timeout bounds every phase here, and the pool's
  * timeouts are only a backstop at the same length.
  */
-export function connectLegacyApi(endpoint: URL, config: UpstreamConfig, hooks: Pick<ClientPolicy, 'onRetry'> = {}): LegacyApi {
+export function connectLegacyApi(endpoint: URL, config: UpstreamConfig, observer: Observer, tracing: Pick<Tracing, 'startUpstreamCall'>): LegacyApi {
   const pool = new Pool(endpoint.origin, {
     connections: config.maxConnections,
     connectTimeout: config.attemptTimeoutMs,
@@ -25,6 +27,7 @@ export function connectLegacyApi(endpoint: URL, config: UpstreamConfig, hooks: P
     keepAliveTimeout: 4_000,
   });
   const breaker = createCircuitBreaker(config.circuit);
+  breaker.onStateChange((state) => observer.circuit(CIRCUIT_STATES[state] ?? 'closed'));
   const client = new LegacyClient(
     pool,
     endpoint,
@@ -32,9 +35,16 @@ export function connectLegacyApi(endpoint: URL, config: UpstreamConfig, hooks: P
       maxConnections: config.maxConnections,
       attemptTimeoutMs: config.attemptTimeoutMs,
       retry: { retries: config.retries, baseDelayMs: config.retryBaseDelayMs, maxDelayMs: config.retryMaxDelayMs },
-      onRetry: hooks.onRetry,
+      observer,
+      tracing,
     },
     breaker,
   );
   return { client, pool, breaker };
 }
+
+const CIRCUIT_STATES: Partial<Record<CircuitState, 'closed' | 'half-open' | 'open'>> = {
+  [CircuitState.Closed]: 'closed',
+  [CircuitState.HalfOpen]: 'half-open',
+  [CircuitState.Open]: 'open',
+};

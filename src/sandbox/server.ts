@@ -80,6 +80,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   });
 
   function route(request: IncomingMessage, path: string, response: ServerResponse, requestId: string): void {
+    if (path === '/healthz') return sendJson(response, 200, { status: 'ok' });
     const match = METADATA_PATH.exec(path);
     if (!match) return sendJson(response, 404, { itemNotFound: { code: 404, message: 'The resource could not be found.' } });
     if (request.method !== 'GET') {

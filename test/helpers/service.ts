@@ -24,6 +24,10 @@ export interface RunningProgram {
   /** Every log line so far, parsed. */
   readonly logs: Array<Record<string, unknown>>;
   readonly process: ChildProcess;
+  /** Resolves with the first log line (written already or still to come) that matches. */
+  waitForLog(match: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
+  /** Resolves with the exit code once the process has exited. */
+  readonly exited: Promise<number | null>;
   /** Sends SIGTERM and resolves with the exit code. */
   stop(): Promise<number | null>;
 }
@@ -40,7 +44,12 @@ export function startProgram(program: Program, env: Record<string, string> = {})
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Array<Record<string, unknown>> = [];
+  const waiters: Array<{ match: (line: Record<string, unknown>) => boolean; resolve: (line: Record<string, unknown>) => void }> = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const waitForLog = (match: (line: Record<string, unknown>) => boolean) => {
+    const seen = logs.find(match);
+    return seen ? Promise.resolve(seen) : new Promise<Record<string, unknown>>((resolve) => waiters.push({ match, resolve }));
+  };
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
@@ -55,12 +64,18 @@ export function startProgram(program: Program, env: Record<string, string> = {})
       for (const line of lines) {
         const entry = JSON.parse(line) as Record<string, unknown>;
         logs.push(entry);
+        for (const waiter of waiters.filter((candidate) => candidate.match(entry))) {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          waiter.resolve(entry);
+        }
         const ready = PROGRAMS[program].ready.exec(String(entry['msg']));
         if (ready?.[1]) {
           resolve({
             url: new URL(ready[1]),
             logs,
             process: child,
+            waitForLog,
+            exited,
             stop: () => {
               child.kill('SIGTERM');
               return exited;

@@ -26,6 +26,10 @@ export interface AppOptions {
   auth?: AuthConfig;
   /** Caching is off unless a test turns it on: most tests count upstream calls per operation. */
   cache?: Partial<CacheConfig>;
+  telemetry?: Config['telemetry'];
+  http?: Partial<Config['http']>;
+  queryLimits?: Partial<Config['queryLimits']>;
+  trustedDocuments?: ReadonlyMap<string, string>;
   /** Whether calls need an X-Auth-Token (false, as for the built-in sandbox, unless a test says otherwise). */
   tokenRequired?: boolean;
   logger?: Logger;
@@ -45,6 +49,7 @@ export async function appFor(upstream: URL, options: AppOptions = {}): Promise<T
   const services = createServices(configWith(options), upstream, {
     logger: options.logger ?? pino({ level: 'silent' }),
     tokenRequired: options.tokenRequired ?? false,
+    trustedDocuments: options.trustedDocuments,
   });
   await services.ready();
   const app = createApp(services.appDeps);
@@ -78,6 +83,9 @@ export function configWith(options: AppOptions): Config {
     upstream,
     auth: options.auth ?? defaults.auth,
     cache: { ...defaults.cache, ttlMs: 0, notFoundTtlMs: 0, ...options.cache },
+    telemetry: options.telemetry ?? defaults.telemetry,
+    http: { ...defaults.http, ...options.http },
+    queryLimits: { ...defaults.queryLimits, ...options.queryLimits },
   };
 }
 
