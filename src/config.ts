@@ -1,4 +1,7 @@
-import { bool, cleanEnv, EnvError, host, makeExactValidator, makeValidator, str } from 'envalid';
+import { bool, cleanEnv, host, str } from 'envalid';
+import { endpointUrl, fraction, integer, originList, projectIdList, redisUrl, secret, urlSetting } from './config-validators.js';
+
+export { integer };
 
 /**
  * Every setting, read from the environment. Each entry's `desc` and `default` are the documentation:
@@ -303,93 +306,3 @@ function authConfig(clean: { AUTH_MODE: string; HUAWEICLOUD_SDK_AK: string; HUAW
 
 /** The settings as they are with an empty environment: the defaults tests and tools start from. */
 export const defaultConfig = (): Config => loadConfig({});
-
-/** A whole number from `min` to `max`, with a message that names the range. */
-export function integer(min: number, max: number) {
-  return makeValidator<number>((input) => {
-    const value = /^\d+$/.test(input.trim()) ? Number(input) : Number.NaN;
-    if (!Number.isSafeInteger(value) || value < min || value > max) {
-      throw new EnvError(`must be a whole number from ${min} to ${max}, got "${input}"`);
-    }
-    return value;
-  });
-}
-
-function fraction() {
-  return makeValidator<number>((input) => {
-    const value = /^\s*(0?\.\d+|0|1)\s*$/.test(input) ? Number(input) : Number.NaN;
-    if (!(value > 0 && value < 1)) throw new EnvError(`must be a number between 0 and 1 (exclusive), got "${input}"`);
-    return value;
-  });
-}
-
-/** A value that is never echoed in an error message. */
-function secret(spec: { default: string; desc: string }) {
-  return makeValidator<string>((input) => {
-    if (input !== input.trim()) throw new EnvError('must not start or end with spaces (the value is not shown)');
-    return input;
-  })(spec);
-}
-
-/** Comma-separated project ids, lower-cased; each must be 32 hexadecimal characters. */
-function projectIdList(spec: { default: string; desc: string }) {
-  return makeExactValidator<string[]>((input) => {
-    const ids = input
-      .split(',')
-      .map((id) => id.trim().toLowerCase())
-      .filter((id) => id !== '');
-    const bad = ids.findIndex((id) => !/^[0-9a-f]{32}$/.test(id));
-    if (bad !== -1) throw new EnvError(`item ${bad + 1} is not a project id (32 hexadecimal characters)`);
-    return ids;
-  })({ ...spec, default: [] as string[] });
-}
-
-/**
- * An optional URL with one of `schemes`, checked by `check` (which throws EnvError). Empty stays empty.
- * The value is never echoed: a URL may carry a password.
- */
-function urlSetting(schemes: readonly string[], example: string, check: (url: URL) => void = () => undefined) {
-  return (spec: { default: string; desc: string }) =>
-    makeValidator<string>((input) => {
-      if (input === '') return '';
-      let url: URL;
-      try {
-        url = new URL(input);
-      } catch {
-        throw new EnvError(`must be a URL such as ${example}`);
-      }
-      if (!schemes.includes(url.protocol)) throw new EnvError(`must use ${schemes.map((scheme) => scheme.replace(':', '')).join(' or ')}`);
-      check(url);
-      return url.href;
-    })(spec);
-}
-
-/** Comma-separated browser origins: scheme, host and port, nothing else. */
-function originList(spec: { default: string; desc: string }) {
-  return makeExactValidator<string[]>((input) => {
-    const origins = input
-      .split(',')
-      .map((origin) => origin.trim())
-      .filter((origin) => origin !== '');
-    const bad = origins.findIndex((origin) => {
-      try {
-        return new URL(origin).origin !== origin;
-      } catch {
-        return true;
-      }
-    });
-    if (bad !== -1) throw new EnvError(`item ${bad + 1} is not an origin such as https://app.example.com (scheme, host and port only)`);
-    return origins;
-  })({ ...spec, default: [] as string[] });
-}
-
-function redisUrl(spec: { default: string; desc: string }) {
-  return urlSetting(['redis:', 'rediss:'], 'redis://127.0.0.1:6379/0')(spec);
-}
-
-function endpointUrl(spec: { default: string; desc: string }) {
-  return urlSetting(['http:', 'https:'], 'https://ecs.cn-north-4.myhuaweicloud.com', (url) => {
-    if (url.username !== '' || url.password !== '') throw new EnvError('must not contain credentials');
-    if (url.search !== '' || url.hash !== '') throw new EnvError('must not have a query string or fragment');
-  })(spec);
-}

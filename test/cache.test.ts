@@ -3,17 +3,13 @@ import { FAULTS } from '../src/sandbox/faults.js';
 import { DOCUMENTED_IMAGE } from '../src/sandbox/samples.js';
 import { callerFingerprint } from '../src/sandbox/server.js';
 import { metadataPath, withStack, type AppOptions, type Stack } from './helpers/stack.js';
+import { until } from './helpers/until.js';
 
 const P = DOCUMENTED_IMAGE.projectId;
 const DOC = DOCUMENTED_IMAGE.imageId;
 const MISSING = '00000000-0000-4000-8000-000000000000';
 const QUERY = `{ image(projectId: "${P}", id: "${DOC}") { id osType metadata { key value } } }`;
 const CACHED: AppOptions['cache'] = { ttlMs: 60_000, notFoundTtlMs: 10_000 };
-
-/** Resolves once `condition` holds, checking after every turn of the event loop (the test's timeout bounds it). */
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setImmediate(resolve));
-}
 
 const callerOf = (body: Awaited<ReturnType<Stack['query']>>['body']) =>
   (body.data?.['image'] as { metadata: Array<{ key: string; value: string }> }).metadata.find((entry) => entry.key === 'sandbox_caller')?.value;

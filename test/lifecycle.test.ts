@@ -4,6 +4,7 @@ import { FAULTS } from '../src/sandbox/faults.js';
 import { DOCUMENTED_IMAGE } from '../src/sandbox/samples.js';
 import { startSandbox, type Sandbox } from '../src/sandbox/server.js';
 import { buildService, startService } from './helpers/service.js';
+import { until } from './helpers/until.js';
 
 const P = DOCUMENTED_IMAGE.projectId;
 const slowQuery = (imageId: string) => JSON.stringify({ query: `query Slow { image(projectId: "${P}", id: "${imageId}") { id osType } }` });
@@ -14,11 +15,6 @@ beforeAll(async () => {
   sandbox = await startSandbox({ slowMs: 1500 });
 }, 60_000);
 afterAll(() => sandbox.close());
-
-/** Resolves once `condition` holds, checking after every turn of the event loop (the test's timeout bounds it). */
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setImmediate(resolve));
-}
 
 /** Whether a new TCP connection to `url` is accepted. */
 function accepts(url: URL): Promise<boolean> {
