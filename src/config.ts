@@ -1,8 +1,6 @@
 import { bool, cleanEnv, host, str } from 'envalid';
 import { endpointUrl, fraction, integer, originList, projectIdList, redisUrl, secret, urlSetting } from './config-validators.js';
 
-export { integer };
-
 /**
  * Every setting, read from the environment. Each entry's `desc` and `default` are the documentation:
  * the README's configuration table is generated from this object (`npm run docs:config`) and a test

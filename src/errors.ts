@@ -14,7 +14,9 @@ export type ErrorCode =
   | 'RATE_LIMITED'
   | 'UPSTREAM_TIMEOUT'
   | 'UPSTREAM_UNAVAILABLE'
-  | 'UPSTREAM_BAD_RESPONSE';
+  | 'UPSTREAM_BAD_RESPONSE'
+  // A request refused before it ran (src/plugins/request-errors.ts): no data at all.
+  | 'CSRF_PREVENTED';
 
 const CODES: Record<Exclude<UpstreamFailure, 'unexpected'>, ErrorCode> = {
   unauthenticated: 'UNAUTHENTICATED',

@@ -23,11 +23,6 @@ interface InFlight<T> {
 export class Coalescer<T> {
   private readonly inFlight = new Map<string, InFlight<T>>();
 
-  /** How many shared calls are running now. */
-  get size(): number {
-    return this.inFlight.size;
-  }
-
   /** How many callers wait for the shared call of `key` (0 when none runs). */
   waiters(key: string): number {
     return this.inFlight.get(key)?.waiters ?? 0;

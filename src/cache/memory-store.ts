@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache';
 import type { CacheStore } from './store.js';
 
 /** A per-process store, bounded in bytes: the least recently used entries make room for new ones. */
-export function createMemoryStore(maxBytes: number): CacheStore & { readonly size: number } {
+export function createMemoryStore(maxBytes: number): CacheStore {
   const cache = new LRUCache<string, string>({
     maxSize: maxBytes,
     // JavaScript strings take about two bytes a character; close enough for a bound.
@@ -15,8 +15,5 @@ export function createMemoryStore(maxBytes: number): CacheStore & { readonly siz
       cache.set(key, value, { ttl: ttlMs });
     },
     close: async () => cache.clear(),
-    get size() {
-      return cache.size;
-    },
   };
 }

@@ -1,5 +1,5 @@
 import { cleanEnv, host } from 'envalid';
-import { integer } from '../config.js';
+import { integer } from '../config-validators.js';
 import { serverUrl, startServersSubgraph } from './servers-subgraph.js';
 
 /** The sample `servers` subgraph as a program (docker-compose.yml's `servers` service): `node dist/examples/servers-main.js`. */

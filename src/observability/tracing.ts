@@ -1,4 +1,4 @@
-import { context as otelContext, defaultTextMapSetter, SpanKind, SpanStatusCode, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import { context as otelContext, defaultTextMapSetter, SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -12,7 +12,6 @@ export type { Context as TraceContext, Span };
  * is a no-op and nothing is sent. Nothing is registered globally: the tracer is passed to whoever needs it.
  */
 export interface Tracing {
-  readonly tracer: Tracer;
   /** A span for a GraphQL operation, a root unless the request carried a `traceparent`. */
   startOperation(headers: Headers, name: string): Span;
   /** A client span for one upstream attempt, a child of `parent`; its context goes upstream in `headers`. */
@@ -33,7 +32,6 @@ export function createTracing(options: { endpoint: string | undefined; serviceNa
   const tracer = provider?.getTracer('ecs-image-graph') ?? trace.getTracer('ecs-image-graph-disabled');
 
   return {
-    tracer,
     startOperation(headers, name) {
       // Off means off: no trace context is read from callers or passed on to the legacy API.
       if (!provider) return tracer.startSpan(name);

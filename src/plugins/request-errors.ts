@@ -1,4 +1,5 @@
 import type { Plugin } from 'graphql-yoga';
+import type { ErrorCode } from '../errors.js';
 
 /**
  * A request that never ran (unparseable, over a limit, invalid against the schema, wrong variable types,
@@ -21,7 +22,7 @@ export function useRequestErrorStatus(): Plugin {
           const status = extensions.http?.status ?? (refused ? 400 : undefined);
           if (status === undefined || status < 400 || status >= 500) continue;
           extensions.http = { ...extensions.http, status, spec: false };
-          extensions['code'] ??= status === 403 ? 'CSRF_PREVENTED' : 'BAD_USER_INPUT';
+          extensions['code'] ??= (status === 403 ? 'CSRF_PREVENTED' : 'BAD_USER_INPUT') satisfies ErrorCode;
           delete extensions['originalError'];
         }
       }

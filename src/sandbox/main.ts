@@ -1,5 +1,5 @@
 import { cleanEnv, host, str } from 'envalid';
-import { integer } from '../config.js';
+import { integer } from '../config-validators.js';
 import { startSandbox } from './server.js';
 
 /**
