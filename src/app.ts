@@ -9,9 +9,10 @@ import { useGraphQLMetrics } from './observability/graphql-metrics.js';
 import type { Metrics } from './observability/metrics.js';
 import type { Tracing } from './observability/tracing.js';
 import { limitPlugins } from './plugins/limits.js';
+import { COST_HEADER, useOperationBudget } from './plugins/operation-budget.js';
 import { useRequestErrorStatus } from './plugins/request-errors.js';
 import { createRequestScopes } from './request-scope.js';
-import { schema } from './schema/index.js';
+import { createSchema } from './schema/index.js';
 import { DOCUMENTED_IMAGE } from './sandbox/samples.js';
 
 export interface AppDeps extends ContextDeps {
@@ -25,7 +26,7 @@ export interface AppDeps extends ContextDeps {
 }
 
 /** Headers a browser page on an allowed origin may send. */
-const CORS_HEADERS = ['content-type', 'x-auth-token', 'x-request-id', 'graphql-client-name', 'apollographql-client-name', 'traceparent', 'x-graphql-yoga-csrf'];
+const CORS_HEADERS = ['content-type', 'x-auth-token', 'authorization', 'x-request-id', 'graphql-client-name', 'apollographql-client-name', 'traceparent', 'x-graphql-yoga-csrf', COST_HEADER];
 
 /**
  * CORS headers for the allowed origins only: any other origin gets none, so its pages cannot read answers.
@@ -47,7 +48,7 @@ function corsFor(origins: readonly string[]) {
 export function createApp(deps: AppDeps) {
   const scopes = createRequestScopes({ deadlineMs: deps.limits.deadlineMs, tracing: deps.tracing, logger: deps.logger });
   return createYoga({
-    schema,
+    schema: createSchema({ imagesMaxIds: deps.limits.imagesMaxIds }),
     context: createContextFactory(deps, scopes.scopeFor),
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/healthz',
@@ -65,6 +66,7 @@ export function createApp(deps: AppDeps) {
       useCSRFPrevention(),
       useGraphQLMetrics(deps.metrics.registry),
       ...limitPlugins({ limits: deps.queryLimits, introspection: deps.http.introspection, trustedDocuments: deps.http.trustedDocuments }),
+      useOperationBudget({ maxImages: deps.limits.maxImages }),
       useRequestErrorStatus(),
     ],
   });

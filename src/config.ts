@@ -1,4 +1,5 @@
 import { bool, cleanEnv, host, str } from 'envalid';
+import type { CallerRate } from './caller-rate-limit.js';
 import { endpointUrl, fraction, integer, originList, projectIdList, redisUrl, secret, urlSetting } from './config-validators.js';
 
 /**
@@ -16,6 +17,14 @@ export const settings = {
   IMAGES_MAX_IDS: integer(1, 10_000)({
     default: 100,
     desc: 'Most ids one `images` field accepts; a longer list is refused with `BAD_USER_INPUT` before any upstream call.',
+  }),
+  MAX_IMAGES_PER_OPERATION: integer(1, 100_000)({
+    default: 200,
+    desc: 'Most image results one operation may produce, counted before any upstream call: each `image` field, each id of each `images` list (repeats included) and each `_entities` representation. More is refused with `OPERATION_TOO_LARGE`.',
+  }),
+  MAX_RESPONSE_BYTES: integer(65_536, 1024 * 1024 * 1024)({
+    default: 8 * 1024 * 1024,
+    desc: 'Most bytes of image data one response may carry (each image result counts its metadata and typed fields, repeats included). Image results past it fail with `OPERATION_TOO_LARGE`; the rest of the answer is sent.',
   }),
   OPERATION_DEADLINE_MS: integer(100, 600_000)({
     default: 10_000,
@@ -45,6 +54,26 @@ export const settings = {
     default: 5000,
     desc: 'Longest wait before a retry. A `Retry-After` (or Nova `retryAfter`) up to this long is honoured exactly; a longer one is not waited for and the image fails with `RATE_LIMITED` and `extensions.retryAfter`.',
   }),
+  UPSTREAM_RETRY_BUDGET_PERCENT: integer(0, 100)({
+    default: 20,
+    desc: 'Retries may add at most this share (in percent) of the calls made over the last 10 s, beyond `UPSTREAM_RETRY_BUDGET_MIN_PER_SECOND`, so a failing upstream is not hit three times harder. A retry over budget is not made: the image fails with the real reason.',
+  }),
+  UPSTREAM_RETRY_BUDGET_MIN_PER_SECOND: integer(0, 10_000)({
+    default: 5,
+    desc: 'Retries per second always allowed, whatever the budget says, so that a quiet service still retries.',
+  }),
+  UPSTREAM_CALLS_PER_CALLER_PER_SECOND: integer(0, 1_000_000)({
+    default: 20,
+    desc: "Upstream calls each caller may cause per second (the caller: the token's cache scope in passthrough mode, the JWT subject in service mode); cache hits and shared calls are free. Over it (and its burst), the image fails with `RATE_LIMITED` and `retryAfter`, and no call is made. Shared by every replica through `REDIS_URL`. 0: no limit.",
+  }),
+  UPSTREAM_CALLS_PER_CALLER_BURST: integer(0, 1_000_000)({
+    default: 200,
+    desc: 'Calls a caller may make beyond its per-second rate, once per 10 s, so that one large operation (a full `images` list) is not throttled.',
+  }),
+  UPSTREAM_AUTH_FAILURE_CACHE_SECONDS: integer(0, 3600)({
+    default: 5,
+    desc: "After the upstream refuses a caller's credential (401), every call of that caller fails with `UNAUTHENTICATED` for this long without reaching the upstream; after a 403, calls of that caller to that project fail with `FORBIDDEN`. 0: never remembered.",
+  }),
   CIRCUIT_FAILURE_RATE: fraction()({
     default: 0.5,
     desc: 'Share of upstream calls (0 to 1) that must fail (5xx, connection error or timeout) within `CIRCUIT_WINDOW_MS` to open the circuit; while open, calls fail fast with `UPSTREAM_UNAVAILABLE`.',
@@ -73,6 +102,17 @@ export const settings = {
     default: '',
     desc: 'Comma-separated project ids `AUTH_MODE=service` may serve (required there: every caller acts with the service\'s identity). Any other project is `FORBIDDEN` without an upstream call.',
   }),
+  SERVICE_CALLER_AUTH: str({
+    default: 'jwt',
+    choices: ['jwt', 'network'],
+    desc: "How `AUTH_MODE=service` knows its callers, who all spend the service's own AK/SK. `jwt`: every request carries `Authorization: Bearer <JWT>` verified against `JWT_JWKS_URL`, `JWT_ISSUER` and `JWT_AUDIENCE` (no or bad JWT: `UNAUTHENTICATED`, no upstream call); the rate limit keys on its subject. `network`: no caller check, because only the gateway can reach the service (a warning is logged at start); all callers share one rate limit. Against the built-in sandbox with no `JWT_*` set, callers are not checked.",
+  }),
+  JWT_JWKS_URL: urlSetting(['http:', 'https:'], 'https://auth.example.com/.well-known/jwks.json')({
+    default: '',
+    desc: 'The JSON Web Key Set that signs callers\' JWTs, for `SERVICE_CALLER_AUTH=jwt` (required there). Fetched when a key is first needed and cached.',
+  }),
+  JWT_ISSUER: str({ default: '', desc: 'The `iss` every caller JWT must carry, for `SERVICE_CALLER_AUTH=jwt` (required there).' }),
+  JWT_AUDIENCE: str({ default: '', desc: 'The `aud` every caller JWT must include, for `SERVICE_CALLER_AUTH=jwt` (required there).' }),
   CACHE_TTL_SECONDS: integer(0, 86_400)({
     default: 60,
     desc: 'How long an image\'s metadata is served from the cache, across requests; 0 turns caching off.',
@@ -81,9 +121,13 @@ export const settings = {
     default: 10,
     desc: 'How long a "does not exist" (404) answer is cached; 0 never caches it. Errors are never cached.',
   }),
+  CACHE_STALE_IF_ERROR_SECONDS: integer(0, 86_400)({
+    default: 300,
+    desc: "How long past its TTL an image's metadata is kept to answer with when the upstream fails (`UPSTREAM_UNAVAILABLE`, `UPSTREAM_TIMEOUT` or an open circuit); such an answer is marked in `extensions.stale`. Never after a 401 or 403 for that caller. 0: never.",
+  }),
   CACHE_MAX_BYTES: integer(1024, 2 ** 40)({
     default: 64 * 1024 * 1024,
-    desc: 'Size bound of the in-memory cache (least recently used entries go first). Not used with `REDIS_URL`.',
+    desc: 'Size bound of the in-memory cache, in bytes of heap its entries really take (least recently used entries go first). Not used with `REDIS_URL`.',
   }),
   REDIS_URL: redisUrl({
     default: '',
@@ -96,6 +140,14 @@ export const settings = {
   MAX_BODY_BYTES: integer(1024, 100 * 1024 * 1024)({
     default: 100_000,
     desc: 'Largest request body accepted; a larger one is refused with HTTP 413 before it is read in full.',
+  }),
+  HTTP_HEADERS_TIMEOUT_MS: integer(1000, 600_000)({
+    default: 10_000,
+    desc: "Longest a client may take to send a request's headers; then its connection is closed.",
+  }),
+  HTTP_REQUEST_TIMEOUT_MS: integer(1000, 3_600_000)({
+    default: 30_000,
+    desc: 'Longest a client may take to send a whole request, body included (a body that lies about its length frees its connection then).',
   }),
   MAX_DEPTH: integer(1, 1000)({ default: 10, desc: 'Deepest selection nesting an operation may have (GraphQL Armor).' }),
   MAX_ALIASES: integer(0, 10_000)({ default: 20, desc: 'Most aliases in one operation (GraphQL Armor): each `images` alias may cost up to IMAGES_MAX_IDS calls.' }),
@@ -142,6 +194,12 @@ export interface UpstreamConfig {
   readonly retries: number;
   readonly retryBaseDelayMs: number;
   readonly retryMaxDelayMs: number;
+  /** Retries allowed beyond the first attempts: a share of recent calls, with a floor. */
+  readonly retryBudget: { readonly percent: number; readonly minPerSecond: number };
+  /** Per-caller allowance of upstream calls; `calls` 0 means no limit. */
+  readonly callerRate: CallerRate;
+  /** How long a 401 (per caller) or 403 (per caller and project) is remembered; 0: never. */
+  readonly authFailureTtlMs: number;
   readonly circuit: {
     readonly failureRate: number;
     readonly windowMs: number;
@@ -157,6 +215,9 @@ export interface HttpConfig {
   readonly graphiql: boolean;
   readonly introspection: boolean;
   readonly trustedDocumentsFile: string | undefined;
+  /** Node's `headersTimeout` and `requestTimeout`: a slow or lying client frees its connection. */
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
 }
 
 /** GraphQL Armor's limits on one operation. */
@@ -168,6 +229,11 @@ export interface QueryLimits {
   readonly maxDirectives: number;
 }
 
+/** How service mode knows who calls it: a verified JWT, or nobody but the gateway can reach it. */
+export type ServiceCallers =
+  | { readonly kind: 'jwt'; readonly jwksUrl: URL; readonly issuer: string; readonly audience: string }
+  | { readonly kind: 'network' };
+
 /** Whose identity calls the upstream. */
 export type AuthConfig =
   | { readonly mode: 'passthrough' }
@@ -177,12 +243,15 @@ export type AuthConfig =
       readonly secretKey: string;
       readonly securityToken: string | undefined;
       readonly allowedProjectIds: ReadonlySet<string>;
+      readonly callers: ServiceCallers;
     };
 
 export interface CacheConfig {
   /** 0: no caching. */
   readonly ttlMs: number;
   readonly notFoundTtlMs: number;
+  /** How long past its TTL metadata is kept, to answer with when the upstream fails. */
+  readonly staleIfErrorMs: number;
   readonly maxBytes: number;
   readonly redisUrl: string | undefined;
   /** The HMAC key for token scopes; undefined means "make a random one" (a cache no other process shares). */
@@ -193,6 +262,10 @@ export interface CacheConfig {
 export interface OperationLimits {
   /** Most ids one `images` field accepts. */
   readonly imagesMaxIds: number;
+  /** Most image results one operation may produce (checked before execution). */
+  readonly maxImages: number;
+  /** Most bytes of image data one response may carry (charged as image results resolve). */
+  readonly maxResponseBytes: number;
   readonly deadlineMs: number;
   readonly concurrency: number;
 }
@@ -230,6 +303,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const cache: CacheConfig = {
     ttlMs: clean.CACHE_TTL_SECONDS * 1000,
     notFoundTtlMs: clean.CACHE_NOT_FOUND_TTL_SECONDS * 1000,
+    staleIfErrorMs: clean.CACHE_STALE_IF_ERROR_SECONDS * 1000,
     maxBytes: clean.CACHE_MAX_BYTES,
     redisUrl: clean.REDIS_URL || undefined,
     keySecret: clean.CACHE_KEY_SECRET || undefined,
@@ -239,12 +313,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       'Invalid configuration:\n  CACHE_KEY_SECRET: required, at least 32 characters, when REDIS_URL is set in passthrough mode, so that every replica derives the same cache keys',
     );
   }
+  if (clean.HTTP_HEADERS_TIMEOUT_MS > clean.HTTP_REQUEST_TIMEOUT_MS) {
+    throw new ConfigError('Invalid configuration:\n  HTTP_HEADERS_TIMEOUT_MS: must not be longer than HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)');
+  }
   return {
     port: clean.PORT,
     host: clean.HOST,
     ecsEndpoint: clean.ECS_ENDPOINT === '' ? undefined : new URL(clean.ECS_ENDPOINT),
     limits: {
       imagesMaxIds: clean.IMAGES_MAX_IDS,
+      maxImages: clean.MAX_IMAGES_PER_OPERATION,
+      maxResponseBytes: clean.MAX_RESPONSE_BYTES,
       deadlineMs: clean.OPERATION_DEADLINE_MS,
       concurrency: clean.UPSTREAM_CONCURRENCY_PER_OPERATION,
     },
@@ -254,6 +333,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retries: clean.UPSTREAM_RETRIES,
       retryBaseDelayMs: clean.UPSTREAM_RETRY_BASE_DELAY_MS,
       retryMaxDelayMs: clean.UPSTREAM_RETRY_MAX_DELAY_MS,
+      retryBudget: { percent: clean.UPSTREAM_RETRY_BUDGET_PERCENT, minPerSecond: clean.UPSTREAM_RETRY_BUDGET_MIN_PER_SECOND },
+      callerRate: { calls: clean.UPSTREAM_CALLS_PER_CALLER_PER_SECOND, windowSeconds: 1, burst: clean.UPSTREAM_CALLS_PER_CALLER_BURST, burstWindowSeconds: 10 },
+      authFailureTtlMs: clean.UPSTREAM_AUTH_FAILURE_CACHE_SECONDS * 1000,
       circuit: {
         failureRate: clean.CIRCUIT_FAILURE_RATE,
         windowMs: clean.CIRCUIT_WINDOW_MS,
@@ -269,6 +351,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       graphiql: clean.GRAPHIQL,
       introspection: clean.INTROSPECTION,
       trustedDocumentsFile: clean.TRUSTED_DOCUMENTS_FILE || undefined,
+      headersTimeoutMs: clean.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: clean.HTTP_REQUEST_TIMEOUT_MS,
     },
     queryLimits: {
       maxDepth: clean.MAX_DEPTH,
@@ -284,7 +368,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 }
 
 /** Service mode needs all of its identity up front: a half-configured service must not start. */
-function authConfig(clean: { AUTH_MODE: string; HUAWEICLOUD_SDK_AK: string; HUAWEICLOUD_SDK_SK: string; HUAWEICLOUD_SDK_SECURITY_TOKEN: string; ALLOWED_PROJECT_IDS: readonly string[] }): AuthConfig {
+function authConfig(clean: {
+  AUTH_MODE: string;
+  HUAWEICLOUD_SDK_AK: string;
+  HUAWEICLOUD_SDK_SK: string;
+  HUAWEICLOUD_SDK_SECURITY_TOKEN: string;
+  ALLOWED_PROJECT_IDS: readonly string[];
+  ECS_ENDPOINT: string;
+  SERVICE_CALLER_AUTH: string;
+  JWT_JWKS_URL: string;
+  JWT_ISSUER: string;
+  JWT_AUDIENCE: string;
+}): AuthConfig {
   if (clean.AUTH_MODE !== 'service') return { mode: 'passthrough' };
   const missing = [
     clean.HUAWEICLOUD_SDK_AK === '' && '  HUAWEICLOUD_SDK_AK: required when AUTH_MODE=service',
@@ -299,7 +394,20 @@ function authConfig(clean: { AUTH_MODE: string; HUAWEICLOUD_SDK_AK: string; HUAW
     secretKey: clean.HUAWEICLOUD_SDK_SK,
     securityToken: clean.HUAWEICLOUD_SDK_SECURITY_TOKEN || undefined,
     allowedProjectIds: new Set(clean.ALLOWED_PROJECT_IDS),
+    callers: serviceCallers(clean, clean.ECS_ENDPOINT === ''),
   };
+}
+
+/** Every caller spends the service's identity, so service mode must know who they are, or say it need not. */
+function serviceCallers(clean: { SERVICE_CALLER_AUTH: string; JWT_JWKS_URL: string; JWT_ISSUER: string; JWT_AUDIENCE: string }, sandbox: boolean): ServiceCallers {
+  if (clean.SERVICE_CALLER_AUTH === 'network') return { kind: 'network' };
+  // The built-in sandbox holds no real data and spends no real key: like passthrough, it needs no caller credential.
+  if (sandbox && clean.JWT_JWKS_URL === '' && clean.JWT_ISSUER === '' && clean.JWT_AUDIENCE === '') return { kind: 'network' };
+  const missing = (['JWT_JWKS_URL', 'JWT_ISSUER', 'JWT_AUDIENCE'] as const)
+    .filter((name) => clean[name] === '')
+    .map((name) => `  ${name}: required when AUTH_MODE=service with SERVICE_CALLER_AUTH=jwt (or set SERVICE_CALLER_AUTH=network if only the gateway can reach this service)`);
+  if (missing.length > 0) throw new ConfigError(`Invalid configuration:\n${missing.join('\n')}`);
+  return { kind: 'jwt', jwksUrl: new URL(clean.JWT_JWKS_URL), issuer: clean.JWT_ISSUER, audience: clean.JWT_AUDIENCE };
 }
 
 /** The settings as they are with an empty environment: the defaults tests and tools start from. */

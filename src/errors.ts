@@ -15,6 +15,8 @@ export type ErrorCode =
   | 'UPSTREAM_TIMEOUT'
   | 'UPSTREAM_UNAVAILABLE'
   | 'UPSTREAM_BAD_RESPONSE'
+  // The operation would produce more image results (or bytes) than the service allows.
+  | 'OPERATION_TOO_LARGE'
   // A request refused before it ran (src/plugins/request-errors.ts): no data at all.
   | 'CSRF_PREVENTED';
 
@@ -29,6 +31,11 @@ const CODES: Record<Exclude<UpstreamFailure, 'unexpected'>, ErrorCode> = {
 
 export function badUserInput(message: string, argumentName: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' satisfies ErrorCode, argumentName } });
+}
+
+/** An operation, or one of its image results, over the service's size limits. */
+export function operationTooLarge(message: string, extensions: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'OPERATION_TOO_LARGE' satisfies ErrorCode, ...extensions } });
 }
 
 /** Refused before any upstream call: the request brings no credential. */

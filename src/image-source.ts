@@ -1,5 +1,6 @@
+import type { CallerRateLimit } from './caller-rate-limit.js';
 import type { Coalescer } from './cache/coalescer.js';
-import type { ImageCache } from './cache/image-cache.js';
+import type { CachedAnswer, ImageCache } from './cache/image-cache.js';
 import type { LegacyClient } from './legacy/client.js';
 import type { Credential } from './legacy/credentials.js';
 import { abortReason, errorFromException, UpstreamError } from './legacy/errors.js';
@@ -8,47 +9,102 @@ import type { ImageRef } from './legacy/image-ref.js';
 import type { Observer } from './observability/observer.js';
 import type { RequestScope } from './request-scope.js';
 
-/** Who a request acts as: the credential sent upstream, and the cache scope that credential may see. */
+/** Who a request acts as: the credential sent upstream, the cache scope that credential may see, and whose rate it spends. */
 export interface Caller {
   readonly scope: string;
   readonly credential: Credential;
+  /** The key of the caller's upstream rate limit. */
+  readonly rateKey: string;
+}
+
+/** An image's metadata (`null`: it does not exist), and where it came from. */
+export interface Fetched {
+  readonly metadata: ImageMetadata | null;
+  /** `upstream`: this request made the call; `shared`: it joined another request's call. */
+  readonly source: 'cache' | 'upstream' | 'shared' | 'stale';
+  /** For a stale answer, its age. */
+  readonly staleAgeMs?: number;
 }
 
 /**
  * Where an image's metadata comes from, cheapest first: the cache (for this caller's scope only), a call
  * already in flight for the same caller and image (shared across requests), else a new upstream call,
- * whose answer is cached before it is returned.
+ * whose answer is cached without holding the response.
+ *
+ * And what protects the upstream quota: a credential the upstream refused moments ago is not sent again;
+ * each caller spends its own rate of calls; and when the upstream fails, an expired answer still in the
+ * cache is given instead of an error (never after a 401 or 403).
  */
 export class ImageSource {
   constructor(
     private readonly client: LegacyClient,
     private readonly cache: ImageCache,
-    private readonly coalescer: Coalescer<ImageMetadata | null>,
-    private readonly observer: Pick<Observer, 'cacheLookup' | 'coalesced'>,
+    private readonly coalescer: Coalescer<Fetched>,
+    private readonly rateLimit: CallerRateLimit,
+    private readonly observer: Pick<Observer, 'cacheLookup' | 'coalesced' | 'callAvoided' | 'staleAnswer'>,
   ) {}
 
-  async fetch(ref: ImageRef, caller: Caller, scope: RequestScope): Promise<ImageMetadata | null> {
-    const cached = await this.cache.get(caller.scope, ref);
-    this.observer.cacheLookup(cached !== undefined);
-    if (cached !== undefined) return cached;
+  async fetch(ref: ImageRef, caller: Caller, scope: RequestScope): Promise<Fetched> {
+    const { refused, answer } = await this.cache.lookup(caller.scope, ref);
+    if (refused) {
+      this.observer.callAvoided('refused_credential');
+      throw refusedAgain(refused);
+    }
+    const fresh = answer !== undefined && answer.freshForMs > 0;
+    this.observer.cacheLookup(fresh);
+    if (fresh) return { metadata: answer.metadata, source: 'cache' };
+
     const key = this.cache.key(caller.scope, ref);
-    if (this.coalescer.waiters(key) > 0) this.observer.coalesced();
+    const joining = this.coalescer.waiters(key) > 0;
+    if (joining) this.observer.coalesced();
     try {
-      return await this.coalescer.run(key, scope, async (shared) => {
-        const answer = await this.client.getImageMetadata(ref, {
-          credential: caller.credential,
-          signal: shared.signal,
-          deadlineAt: shared.deadlineAt,
-          requestId: shared.requestId,
-          traceContext: shared.traceContext,
-        });
-        await this.cache.set(caller.scope, ref, answer);
-        return answer;
-      });
+      const fetched = await this.coalescer.run(key, scope, (shared) => this.call(ref, caller, shared));
+      return joining ? { ...fetched, source: 'shared' } : fetched;
     } catch (error) {
-      if (error instanceof UpstreamError) throw error;
       // This caller's own deadline passed (or its client left) while it waited for a shared call.
-      throw errorFromException(error, abortReason(scope.signal));
+      const failure = error instanceof UpstreamError ? error : errorFromException(error, abortReason(scope.signal));
+      const stale = answer?.metadata ? staleAnswer(answer, failure) : undefined;
+      if (!stale) throw failure;
+      this.observer.staleAnswer();
+      return stale;
     }
   }
+
+  /** One upstream call, made once for every request that shares it. */
+  private async call(ref: ImageRef, caller: Caller, budget: RequestScope): Promise<Fetched> {
+    const waitMs = await this.rateLimit(caller.rateKey);
+    if (waitMs !== undefined) {
+      this.observer.callAvoided('caller_rate_limit');
+      throw new UpstreamError('rate_limited', 'This caller is over its rate of calls to the legacy API.', { retryAfterMs: waitMs });
+    }
+    try {
+      const metadata = await this.client.getImageMetadata(ref, {
+        credential: caller.credential,
+        signal: budget.signal,
+        deadlineAt: budget.deadlineAt,
+        requestId: budget.requestId,
+        traceContext: budget.traceContext,
+      });
+      this.cache.remember(caller.scope, ref, metadata);
+      return { metadata, source: 'upstream' };
+    } catch (error) {
+      // The upstream itself refused (not a refusal of ours): do not send this credential again for a while.
+      if (error instanceof UpstreamError && error.upstream && (error.failure === 'unauthenticated' || error.failure === 'forbidden')) {
+        this.cache.refuse(caller.scope, ref.projectId, error.failure);
+      }
+      throw error;
+    }
+  }
+}
+
+/** The failures an expired answer may stand in for: the upstream is down or slow, not refusing this caller. */
+function staleAnswer(answer: CachedAnswer, failure: UpstreamError): Fetched | undefined {
+  if (failure.failure !== 'unavailable' && failure.failure !== 'timeout') return undefined;
+  return { metadata: answer.metadata, source: 'stale', staleAgeMs: answer.ageMs };
+}
+
+function refusedAgain(failure: 'unauthenticated' | 'forbidden'): UpstreamError {
+  return failure === 'unauthenticated'
+    ? new UpstreamError('unauthenticated', 'The legacy API refused this credential moments ago; it is not sent again for a few seconds.')
+    : new UpstreamError('forbidden', 'The legacy API refused this credential access to this project moments ago; it is not asked again for a few seconds.');
 }

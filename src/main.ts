@@ -1,7 +1,7 @@
-import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
+import { createHttpServer } from './http-server.js';
 import { createLogger } from './logger.js';
 import { startSandbox } from './sandbox/server.js';
 import { createServices } from './services.js';
@@ -27,10 +27,17 @@ if (sandbox) {
   );
 }
 
+if (config.auth.mode === 'service' && config.auth.callers.kind === 'network' && !sandbox) {
+  logger.warn(
+    'SERVICE_CALLER_AUTH=network: callers are not authenticated, and every one spends this service\'s AK/SK. Make sure that only the gateway can reach this service.',
+  );
+}
+
 const services = createServices(config, endpoint, { logger, tokenRequired: sandbox === undefined, trustedDocuments });
 await services.ready();
 const app = createApp(services.appDeps);
-const server = createServer(app);
+const http = createHttpServer(app, config.http);
+const { server } = http;
 
 server.listen(config.port, config.host, () => {
   const { address, port } = server.address() as AddressInfo;
@@ -45,7 +52,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
     logger.info({ signal }, 'shutting down');
     void shutDown({
-      server,
+      http,
       logger,
       stopBeingReady: () => services.stopBeingReady(),
       closeResources: async () => {

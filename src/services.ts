@@ -3,11 +3,12 @@ import type { AppDeps } from './app.js';
 import { Coalescer } from './cache/coalescer.js';
 import { ImageCache } from './cache/image-cache.js';
 import { createMemoryStore } from './cache/memory-store.js';
+import { RedisLink } from './cache/redis-link.js';
 import { createRedisStore } from './cache/redis-store.js';
 import type { Config } from './config.js';
-import { ImageSource } from './image-source.js';
+import { createCallerRateLimit } from './caller-rate-limit.js';
+import { ImageSource, type Fetched } from './image-source.js';
 import { connectLegacyApi, type LegacyApi } from './legacy/connect.js';
-import type { ImageMetadata } from './legacy/image-metadata.js';
 import type { Logger } from './logger.js';
 import { Metrics } from './observability/metrics.js';
 import { createObserver } from './observability/observer.js';
@@ -18,7 +19,7 @@ export interface Services {
   readonly appDeps: AppDeps;
   readonly legacy: LegacyApi;
   readonly cache: ImageCache;
-  readonly coalescer: Coalescer<ImageMetadata | null>;
+  readonly coalescer: Coalescer<Fetched>;
   readonly metrics: Metrics;
   readonly tracing: Tracing;
   /** Resolves once the cache store is connected (or has given up trying, for now). */
@@ -42,10 +43,11 @@ export function createServices(config: Config, endpoint: URL, options: ServiceOp
   const observer = createObserver(metrics, options.logger);
   const tracing = createTracing({ endpoint: config.telemetry.otlpEndpoint, serviceName: config.telemetry.serviceName });
   const legacy = connectLegacyApi(endpoint, config.upstream, observer, tracing);
-  const store = config.cache.redisUrl ? createRedisStore(config.cache.redisUrl, options.logger) : createMemoryStore(config.cache.maxBytes);
-  const cache = new ImageCache(store, config.cache);
-  const coalescer = new Coalescer<ImageMetadata | null>();
-  const source = new ImageSource(legacy.client, cache, coalescer, observer);
+  const redis = config.cache.redisUrl ? new RedisLink(config.cache.redisUrl, options.logger) : undefined;
+  const store = redis ? createRedisStore(redis) : createMemoryStore(config.cache.maxBytes);
+  const cache = new ImageCache(store, { ...config.cache, refusalTtlMs: config.upstream.authFailureTtlMs });
+  const coalescer = new Coalescer<Fetched>();
+  const source = new ImageSource(legacy.client, cache, coalescer, createCallerRateLimit(config.upstream.callerRate, redis), observer);
   const access = createAccess(config.auth, { tokenRequired: options.tokenRequired, tokenScope: (token) => cache.tokenScope(token) });
   let ready = true;
   return {
@@ -71,6 +73,8 @@ export function createServices(config: Config, endpoint: URL, options: ServiceOp
       ready = false;
     },
     async close() {
+      // Cache writes still under way are made before Redis is closed: nothing fetched is lost.
+      await cache.settled();
       await Promise.all([legacy.pool.close(), store.close(), tracing.shutdown()]);
     },
   };

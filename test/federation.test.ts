@@ -51,7 +51,7 @@ describe('the subgraph', () => {
     const { body } = await images.query('{ _service { sdl } }', { headers: { 'x-auth-token': 't' } });
     const sdl = (body.data?.['_service'] as { sdl: string }).sdl;
     expect(`${sdl}\n`).toBe(printSchemaFile());
-    expect(sdl).toContain('@link(url: "https://specs.apollo.dev/federation/v2.6", import: ["@key"])');
+    expect(sdl).toContain('@link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@cost", "@listSize"])');
     expect(sdl).toContain('type Image\n  @key(fields: "projectId id")');
   });
 
@@ -76,6 +76,13 @@ describe('the subgraph', () => {
 });
 
 describe('composition', () => {
+  it('keeps the demand-control directives', () => {
+    const supergraph = composeSupergraph(urls);
+    expect(supergraph).toContain('@link(url: "https://specs.apollo.dev/cost/v0.1", import: ["@listSize"])');
+    expect(supergraph).toContain('  ): Image @join__field(graph: IMAGES) @cost(weight: 10)\n');
+    expect(supergraph).toContain('  ): [Image]! @join__field(graph: IMAGES) @cost(weight: 10) @listSize(assumedSize: 100)\n');
+  });
+
   it('composes with the sample servers subgraph without errors, keeping every deprecation', () => {
     const supergraph = composeSupergraph(urls);
     expect(supergraph).toContain(`IMAGES @join__graph(name: "images", url: "${urls.images}")`);
@@ -131,6 +138,21 @@ describe('through a real gateway (Hive Gateway)', () => {
     expect(example).not.toBeNull();
     const { body } = await post(gateway.url, example![1]!, { 'x-auth-token': 't' });
     expect(body).toEqual(JSON.parse(example![2]!));
+  });
+
+  it('sees the demand-control directives: an operation over maxCost is refused with the cost they give, before any call', async () => {
+    sandbox.requests.length = 0;
+    const imagesField = (alias: string) => `${alias}: images(projectId: "${P}", ids: ["${DOC}"]) { id osType }`;
+    // Each field: @listSize(assumedSize: 100) × (@cost(weight: 10) + 1 for the Image); the subgraph alone would estimate 11.
+    const refused = await post(gateway.url, `{ ${['a', 'b', 'c', 'd', 'e'].map(imagesField).join(' ')} }`, { 'x-auth-token': 't' });
+    expect(refused.body.errors?.[0]).toMatchObject({
+      message: 'Operation estimated cost 5500 exceeded configured maximum 5000',
+      extensions: { code: 'COST_ESTIMATED_TOO_EXPENSIVE', cost: { estimated: 5500, max: 5000 } },
+    });
+    expect(sandbox.requests).toEqual([]);
+    const allowed = await post(gateway.url, `{ ${['a', 'b', 'c', 'd'].map(imagesField).join(' ')} }`, { 'x-auth-token': 't' });
+    expect(allowed.body).toEqual({ data: Object.fromEntries(['a', 'b', 'c', 'd'].map((alias) => [alias, [{ id: DOC, osType: 'LINUX' }]])) });
+    expect(sandbox.requests).toHaveLength(1);
   });
 
   it('shows the @deprecated marks to clients of the supergraph', async () => {

@@ -117,7 +117,7 @@ describe('logs', () => {
       }
     });
     // Service mode, signing with a key that the sandbox refuses and one it accepts.
-    const auth = { mode: 'service' as const, ...KEY, securityToken: 'sts-security-token-value', allowedProjectIds: new Set([P]) };
+    const auth = { mode: 'service' as const, ...KEY, securityToken: 'sts-security-token-value', allowedProjectIds: new Set([P]), callers: { kind: 'network' as const } };
     await withStack({ logger: logs.logger, auth, sandbox: { accessKeys: [KEY] } }, async (stack) => {
       await stack.query(`{ image(projectId: "${P}", id: "${DOC}") { id } }`);
     });

@@ -43,6 +43,8 @@ describe('the shared cache in Redis', () => {
     const [first, second] = await Promise.all([replica(), replica()]);
     try {
       const fromUpstream = await first.query(QUERY, { headers: { 'x-auth-token': TOKEN } });
+      // The write to Redis does not hold the response; wait for it, as a second request a moment later would.
+      await first.services.cache.settled();
       const fromRedis = await second.query(QUERY, { headers: { 'x-auth-token': TOKEN } });
       expect(fromRedis.body).toEqual(fromUpstream.body);
       expect(fromUpstream.body.data?.['image']).toMatchObject({ id: DOC, osType: 'LINUX' });
@@ -62,6 +64,7 @@ describe('the shared cache in Redis', () => {
         return (body.data?.['image'] as { metadata: Array<{ key: string; value: string }> }).metadata.find((entry) => entry.key === 'sandbox_caller')?.value;
       };
       expect(await callerOf(first, 'token-one')).toBe(callerFingerprint('token-one'));
+      await first.services.cache.settled();
       expect(await callerOf(second, 'token-two')).toBe(callerFingerprint('token-two'));
       expect(await callerOf(second, 'token-one')).toBe(callerFingerprint('token-one'));
       expect(identifying.requests.map((request) => request.headers['x-auth-token'])).toEqual(['token-one', 'token-two']);
@@ -76,7 +79,7 @@ describe('the shared cache in Redis', () => {
     for (const token of [TOKEN, 'token-one', 'token-two']) expect(stored.some((text) => text.includes(token))).toBe(false);
     const keys = stored.filter((text) => text.startsWith('ecs-image-graph:'));
     expect(keys.length).toBeGreaterThanOrEqual(3);
-    for (const key of keys) expect(key).toMatch(new RegExp(`^ecs-image-graph:v1:token:[A-Za-z0-9_-]{43}:${P}:${DOC}$`));
+    for (const key of keys) expect(key).toMatch(new RegExp(`^ecs-image-graph:v2:token:[A-Za-z0-9_-]{43}:${P}:${DOC}$`));
   });
 
   it('keeps answering from the upstream while Redis is down, warns once, and uses Redis again when it returns', async () => {

@@ -19,6 +19,7 @@ const serviceAuth = (overrides: Partial<Extract<AuthConfig, { mode: 'service' }>
   secretKey: KEY.secretKey,
   securityToken: undefined,
   allowedProjectIds: new Set([P]),
+  callers: { kind: 'network' },
   ...overrides,
 });
 

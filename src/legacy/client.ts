@@ -10,6 +10,7 @@ import type { AttemptOutcome } from '../observability/metrics.js';
 import type { Observer } from '../observability/observer.js';
 import { endSpan, type TraceContext, type Tracing } from '../observability/tracing.js';
 import { withRetries, type RetryPolicy } from './retry.js';
+import type { RetryBudget } from './retry-budget.js';
 
 /** What one call needs besides the image: a credential and the operation's budget. */
 export interface CallOptions {
@@ -30,8 +31,10 @@ export interface ClientPolicy {
   /** How long one attempt may take once it has a connection slot, body included. */
   readonly attemptTimeoutMs: number;
   readonly retry: RetryPolicy;
+  /** Shared by every call: retries may add only a share of the calls. */
+  readonly retryBudget: RetryBudget;
   /** Told of every attempt and retry (metrics and logs). */
-  readonly observer: Pick<Observer, 'attempt' | 'retry'>;
+  readonly observer: Pick<Observer, 'attempt' | 'retry' | 'retryOverBudget'>;
   readonly tracing: Pick<Tracing, 'startUpstreamCall'>;
 }
 
@@ -66,11 +69,17 @@ export class LegacyClient {
 
   /** The image's metadata, or `null` when the upstream says it does not exist (404). Fails with an {@link UpstreamError}. */
   async getImageMetadata(ref: ImageRef, call: CallOptions): Promise<ImageMetadata | null> {
+    this.policy.retryBudget.recordCall();
     try {
       return await this.breaker.execute(() =>
         withRetries(() => this.attempt(ref, call), this.policy.retry, {
           ...call,
           onRetry: (error, attemptNo, delayMs) => this.policy.observer.retry(error, attemptNo, delayMs, call.requestId),
+          mayRetry: () => {
+            const allowed = this.policy.retryBudget.tryRetry();
+            if (!allowed) this.policy.observer.retryOverBudget();
+            return allowed;
+          },
         }),
       );
     } catch (error) {

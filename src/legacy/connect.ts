@@ -5,6 +5,7 @@ import type { Observer } from '../observability/observer.js';
 import type { Tracing } from '../observability/tracing.js';
 import { createCircuitBreaker } from './circuit-breaker.js';
 import { LegacyClient } from './client.js';
+import { RetryBudget } from './retry-budget.js';
 
 /** The long-lived upstream parts: made once at start, closed on shutdown. */
 export interface LegacyApi {
@@ -35,6 +36,7 @@ export function connectLegacyApi(endpoint: URL, config: UpstreamConfig, observer
       maxConnections: config.maxConnections,
       attemptTimeoutMs: config.attemptTimeoutMs,
       retry: { retries: config.retries, baseDelayMs: config.retryBaseDelayMs, maxDelayMs: config.retryMaxDelayMs },
+      retryBudget: new RetryBudget(config.retryBudget),
       observer,
       tracing,
     },

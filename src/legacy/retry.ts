@@ -16,6 +16,8 @@ export interface RetryContext {
   /** Epoch ms after which no retry may start. */
   readonly deadlineAt: number;
   readonly onRetry?: ((error: UpstreamError, attempt: number, delayMs: number) => void) | undefined;
+  /** Spends a retry from the budget shared by all calls (see retry-budget.ts); false: give up now. */
+  readonly mayRetry?: (() => boolean) | undefined;
 }
 
 /**
@@ -35,6 +37,7 @@ export async function withRetries<T>(attempt: () => Promise<T>, policy: RetryPol
       if (!(error instanceof UpstreamError) || !error.retryable || attemptNo > policy.retries) throw error;
       const delayMs = retryDelay(error, attemptNo, policy);
       if (delayMs === undefined || Date.now() + delayMs >= context.deadlineAt || context.signal.aborted) throw error;
+      if (context.mayRetry && !context.mayRetry()) throw error;
       context.onRetry?.(error, attemptNo, delayMs);
       await sleep(delayMs, undefined, { signal: context.signal }).catch(() => {
         throw error;

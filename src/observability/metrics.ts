@@ -7,6 +7,9 @@ export type AttemptOutcome = `${number}` | 'timeout' | 'unreachable' | 'cancelle
 
 export type CircuitStateName = 'closed' | 'half-open' | 'open';
 
+/** Why an upstream call was not made. */
+export type CallAvoidedReason = 'caller_rate_limit' | 'refused_credential';
+
 /**
  * The service's own Prometheus metrics, in a registry of their own (no global state: every app instance,
  * and every test, has its registry). The GraphQL-level metrics (operations, durations, errors by code,
@@ -34,6 +37,25 @@ export class Metrics {
     name: `${PREFIX}upstream_retries_total`,
     help: 'Retries of calls to the legacy API, by the failure that caused them.',
     labelNames: ['reason'],
+    registers: [this.registry],
+  });
+
+  private readonly retriesOverBudget = new Counter({
+    name: `${PREFIX}upstream_retries_over_budget_total`,
+    help: 'Retries not made because retries already added their share of recent calls (UPSTREAM_RETRY_BUDGET_PERCENT).',
+    registers: [this.registry],
+  });
+
+  private readonly callsAvoided = new Counter({
+    name: `${PREFIX}upstream_calls_avoided_total`,
+    help: 'Upstream calls not made to protect the quota, by reason: caller_rate_limit (the caller is over its rate), refused_credential (the upstream refused this credential moments ago).',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+
+  private readonly staleAnswers = new Counter({
+    name: `${PREFIX}stale_answers_total`,
+    help: 'Images answered from an expired cache entry because the upstream failed (CACHE_STALE_IF_ERROR_SECONDS).',
     registers: [this.registry],
   });
 
@@ -66,6 +88,8 @@ export class Metrics {
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
     this.circuit.set(0);
+    this.retriesOverBudget.inc(0);
+    this.staleAnswers.inc(0);
     this.cacheLookups.inc({ result: 'hit' }, 0);
     this.cacheLookups.inc({ result: 'miss' }, 0);
   }
@@ -77,6 +101,18 @@ export class Metrics {
 
   upstreamRetry(reason: string): void {
     this.retries.inc({ reason });
+  }
+
+  retryOverBudget(): void {
+    this.retriesOverBudget.inc();
+  }
+
+  callAvoided(reason: CallAvoidedReason): void {
+    this.callsAvoided.inc({ reason });
+  }
+
+  staleAnswer(): void {
+    this.staleAnswers.inc();
   }
 
   circuitState(state: CircuitStateName): void {

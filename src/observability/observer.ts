@@ -1,7 +1,7 @@
 import type { UpstreamError } from '../legacy/errors.js';
 import type { ImageRef } from '../legacy/image-ref.js';
 import type { Logger } from '../logger.js';
-import type { AttemptOutcome, CircuitStateName, Metrics } from './metrics.js';
+import type { AttemptOutcome, CallAvoidedReason, CircuitStateName, Metrics } from './metrics.js';
 
 /** One attempt at the legacy API, as the client saw it. */
 export interface AttemptEvent {
@@ -22,6 +22,11 @@ export interface AttemptEvent {
 export interface Observer {
   attempt(event: AttemptEvent): void;
   retry(error: UpstreamError, attemptNo: number, delayMs: number, requestId: string | undefined): void;
+  retryOverBudget(): void;
+  /** A call was not made: the caller is over its rate, or its credential was refused moments ago. */
+  callAvoided(reason: CallAvoidedReason): void;
+  /** An image was answered from an expired cache entry because the upstream failed. */
+  staleAnswer(): void;
   circuit(state: CircuitStateName): void;
   cacheLookup(hit: boolean): void;
   coalesced(): void;
@@ -56,6 +61,9 @@ export function createObserver(metrics: Metrics, logger: Logger): Observer {
       if (state === 'open') logger.error(line, 'circuit open: the legacy API is failing; calls fail fast for a while');
       else logger.info(line, `circuit ${state}`);
     },
+    retryOverBudget: () => metrics.retryOverBudget(),
+    callAvoided: (reason) => metrics.callAvoided(reason),
+    staleAnswer: () => metrics.staleAnswer(),
     cacheLookup: (hit) => metrics.cacheLookup(hit),
     coalesced: () => metrics.coalesced(),
     loaderBatch: (size) => metrics.loaderBatch(size),

@@ -1,6 +1,6 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
-import { NoSchemaIntrospectionCustomRule } from 'graphql';
+import { GraphQLError, NoSchemaIntrospectionCustomRule, type ValidationRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { QueryLimits } from '../config.js';
 
@@ -27,6 +27,7 @@ export function limitPlugins(options: {
       blockFieldSuggestion: { enabled: !options.introspection },
     }) as Plugin,
   ];
+  plugins.push({ onValidate: ({ addValidationRule }) => addValidationRule(QueriesOnlyRule) });
   if (!options.introspection) {
     plugins.push({ onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule) });
   }
@@ -48,3 +49,14 @@ export function limitPlugins(options: {
   }
   return plugins;
 }
+
+/**
+ * The schema has no mutations or subscriptions; graphql-js would only say so when executing (200, `data: null`
+ * and no code). Refusing them while validating gives them a status and a code like any invalid document.
+ */
+const QueriesOnlyRule: ValidationRule = (context) => ({
+  OperationDefinition(node) {
+    if (node.operation === 'query') return;
+    context.reportError(new GraphQLError(`This API serves queries only: ${node.operation} operations are not supported.`, { nodes: [node] }));
+  },
+});

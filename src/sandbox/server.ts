@@ -29,6 +29,11 @@ export interface SandboxOptions {
   readonly identifyCaller?: boolean;
   /** How long every ordinary answer waits, as a real upstream's latency would. */
   readonly latencyMs?: number;
+  /**
+   * Tokens the API gateway refuses with a 401 (`APIGW.0301`), as it would an expired or revoked IAM token. A
+   * test may add to it while the sandbox runs.
+   */
+  readonly revokedTokens?: ReadonlySet<string>;
 }
 
 /** One request as the sandbox saw it, for tests to assert on. */
@@ -94,6 +99,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (options.accessKeys) {
       const problem = signatureProblem(request, options.accessKeys);
       if (problem) return sendJson(response, 401, { error_code: 'APIGW.0301', error_msg: problem, request_id: requestId });
+    }
+    if (options.revokedTokens?.has(String(request.headers['x-auth-token']))) {
+      return sendJson(response, 401, { error_code: 'APIGW.0301', error_msg: 'Incorrect IAM authentication information: the token has expired or been revoked', request_id: requestId });
     }
     const [, projectId = '', imageId = ''] = match;
     const fault = faultFor(imageId);

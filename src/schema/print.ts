@@ -1,5 +1,5 @@
 import { printSubgraphSchema } from '@apollo/subgraph';
-import { schema } from './index.js';
+import { createSchema } from './index.js';
 
 /** Where the checked-in schema lives: the repository root. */
 export const SCHEMA_FILE = new URL('../../schema.graphql', import.meta.url);
@@ -9,5 +9,5 @@ export const SCHEMA_FILE = new URL('../../schema.graphql', import.meta.url);
  * and `@key`, which plain `printSchema` would drop.
  */
 export function printSchemaFile(): string {
-  return `${printSubgraphSchema(schema)}\n`;
+  return `${printSubgraphSchema(createSchema())}\n`;
 }

@@ -16,7 +16,7 @@ export interface GraphQLError {
 
 export interface GraphQLResponse {
   status: number;
-  body: { data?: Record<string, unknown> | null; errors?: GraphQLError[] };
+  body: { data?: Record<string, unknown> | null; errors?: GraphQLError[]; extensions?: Record<string, unknown> };
 }
 
 /** Settings to change from the defaults; the rest are the service's own defaults. */
@@ -74,6 +74,10 @@ export function configWith(options: AppOptions): Config {
   const defaults = defaultConfig();
   const upstream: UpstreamConfig = {
     ...defaults.upstream,
+    // Like the cache, the quota guards are off unless a test turns them on: most tests count exact upstream calls.
+    retryBudget: { percent: 100, minPerSecond: 1_000_000 },
+    callerRate: { calls: 0, windowSeconds: 1, burst: 0, burstWindowSeconds: 10 },
+    authFailureTtlMs: 0,
     ...options.upstream,
     circuit: { ...defaults.upstream.circuit, ...options.upstream?.circuit },
   };

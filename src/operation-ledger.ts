@@ -1,0 +1,44 @@
+import type { Fetched } from './image-source.js';
+import { imageRefKey, type ImageRef } from './legacy/image-ref.js';
+
+/** An image answered from an expired cache entry, where it is in the response, and how old it was. */
+export interface StaleImage {
+  readonly path: ReadonlyArray<string | number>;
+  /** The image id, which tells apart the images of one `_entities` field. */
+  readonly id: string;
+  readonly ageSeconds: number;
+}
+
+/**
+ * What one operation read and spent: upstream calls made, which images were stale, and the bytes of image
+ * data its response carries (held to `maxResponseBytes`). Made fresh for every request; read at the end for
+ * `extensions`.
+ */
+export class OperationLedger {
+  /** Upstream calls this operation made (not cache hits, not calls it shared with another request). */
+  upstreamCalls = 0;
+  /** Where stale images appear in the response. */
+  readonly stale: StaleImage[] = [];
+  private readonly staleAges = new Map<string, number>();
+  private responseBytes = 0;
+
+  constructor(private readonly maxResponseBytes: number) {}
+
+  /** Records one distinct image as the loader got it. */
+  read(ref: ImageRef, fetched: Fetched): void {
+    if (fetched.source === 'upstream') this.upstreamCalls += 1;
+    if (fetched.staleAgeMs !== undefined) this.staleAges.set(imageRefKey(ref), fetched.staleAgeMs);
+  }
+
+  /**
+   * Admits one image result at `path` into the response, charging its `bytes`; false when that would go
+   * over the bound. A stale image is noted with its path.
+   */
+  admit(ref: ImageRef, bytes: number, path: ReadonlyArray<string | number>): boolean {
+    if (this.responseBytes + bytes > this.maxResponseBytes) return false;
+    this.responseBytes += bytes;
+    const staleAgeMs = this.staleAges.get(imageRefKey(ref));
+    if (staleAgeMs !== undefined) this.stale.push({ path, id: ref.imageId, ageSeconds: Math.floor(staleAgeMs / 1000) });
+    return true;
+  }
+}

@@ -1,0 +1,173 @@
+import {
+  getArgumentValues,
+  getNamedType,
+  getNullableType,
+  getOperationAST,
+  getVariableValues,
+  GraphQLIncludeDirective,
+  GraphQLSkipDirective,
+  isAbstractType,
+  isCompositeType,
+  isListType,
+  isObjectType,
+  typeFromAST,
+  getDirectiveValues,
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLField,
+  type GraphQLObjectType,
+  type GraphQLNamedType,
+  type GraphQLSchema,
+  type SelectionSetNode,
+} from 'graphql';
+
+/** What an operation can cost, known before it runs. */
+export interface OperationSize {
+  /**
+   * Image results the response can hold: each `image` field, each id of each `images` list (repeats
+   * included: each is copied into the response), each `_entities` representation, times enclosing lists.
+   */
+  readonly images: number;
+  /**
+   * The demand-control cost, computed as Hive Gateway computes it from `@cost` and `@listSize` (a field's
+   * weight, plus its type's weight, 1 for an object and 0 for a scalar by default, times the sizes of the
+   * lists around it), except that the length of a list the service can count (`ids`, `representations`) is
+   * used instead of the assumed size.
+   */
+  readonly cost: number;
+  /** A field of one image selected under several names: its data would be copied once per name. */
+  readonly repeatedImageField?: { readonly field: string; readonly names: readonly string[] } | undefined;
+}
+
+const IMAGE = 'Image';
+
+/** The list arguments whose length the service knows before it runs: the images they make. */
+const COUNTED_LISTS: Record<string, string> = { 'Query.images': 'ids', 'Query._entities': 'representations' };
+
+/**
+ * Measures the operation `operationName` of `document` with `rawVariables`. Undefined when the variables
+ * do not coerce: execution then reports that, as it always does.
+ *
+ * Hand-written rather than graphql-query-complexity: that library cannot read `@cost`/`@listSize`, and cannot
+ * see a field repeated under several aliases; here one walk, with graphql-js's own argument, variable and
+ * @skip/@include coercion, gives all three.
+ */
+export function measureOperation(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  rawVariables: Record<string, unknown> | null | undefined,
+): OperationSize | undefined {
+  const operation = getOperationAST(document, operationName);
+  const root = operation && schema.getRootType(operation.operation);
+  if (!operation || !root) return undefined;
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables ?? {}, { maxErrors: 1 });
+  if ('errors' in coerced) return undefined;
+  const variables = coerced.coerced;
+  const fragments: Record<string, FragmentDefinitionNode> = {};
+  for (const definition of document.definitions) {
+    if (definition.kind === 'FragmentDefinition') fragments[definition.name.value] = definition;
+  }
+  let images = 0;
+  let repeatedImageField: OperationSize['repeatedImageField'];
+
+  /** The cost of a selection set on `type`, `multiplicity` times over; counts the images it holds on the way. */
+  const measure = (type: GraphQLObjectType, selectionSets: readonly SelectionSetNode[], multiplicity: number): number => {
+    const fields = collectFields(type, selectionSets);
+    if (type.name === IMAGE) repeatedImageField ??= repeatedField(fields);
+    let cost = 0;
+    for (const nodes of fields.values()) {
+      const [node] = nodes as [FieldNode];
+      const field = type.getFields()[node.name.value];
+      if (!field) continue; // __typename
+      const size = listSize(type, field, node);
+      const named = getNamedType(field.type);
+      const children = nodes.flatMap((each) => (each.selectionSet ? [each.selectionSet] : []));
+      let childCost = 0;
+      if (isObjectType(named)) {
+        childCost = measure(named, children, multiplicity * size);
+      } else if (isAbstractType(named)) {
+        // `_entities`: measured as the member its fragments select (Image, the one entity here).
+        childCost = Math.max(0, ...schema.getPossibleTypes(named).map((member) => measure(member, children, multiplicity * size)));
+      }
+      if (named.name === IMAGE || (isAbstractType(named) && schema.getPossibleTypes(named).some((member) => member.name === IMAGE))) {
+        images += multiplicity * size;
+      }
+      cost += size * (weightOf(field) + typeWeight(named) + childCost);
+    }
+    return cost;
+  };
+
+  /** How many items the field's list holds: counted, assumed by `@listSize`, or 1. */
+  const listSize = (type: GraphQLNamedType, field: GraphQLField<unknown, unknown>, node: FieldNode): number => {
+    if (!isListType(getNullableType(field.type))) return 1;
+    const counted = COUNTED_LISTS[`${type.name}.${field.name}`];
+    if (counted) {
+      const value = getArgumentValues(field, node, variables)[counted];
+      return Array.isArray(value) ? value.length : 1;
+    }
+    return directiveArgument(field.extensions, 'listSize', 'assumedSize') ?? 1;
+  };
+
+  /** The fields of `selectionSets` on `type` by response name, fragments merged, @skip and @include applied. */
+  const collectFields = (type: GraphQLObjectType, selectionSets: readonly SelectionSetNode[], into = new Map<string, FieldNode[]>(), seen = new Set<string>()) => {
+    for (const selectionSet of selectionSets) {
+      for (const selection of selectionSet.selections) {
+        if (!included(selection)) continue;
+        if (selection.kind === 'Field') {
+          const name = selection.alias?.value ?? selection.name.value;
+          into.set(name, [...(into.get(name) ?? []), selection]);
+        } else if (selection.kind === 'InlineFragment') {
+          if (applies(type, selection.typeCondition && typeFromAST(schema, selection.typeCondition))) collectFields(type, [selection.selectionSet], into, seen);
+        } else {
+          const fragment = fragments[selection.name.value];
+          if (!fragment || seen.has(fragment.name.value)) continue;
+          seen.add(fragment.name.value);
+          if (applies(type, typeFromAST(schema, fragment.typeCondition))) collectFields(type, [fragment.selectionSet], into, seen);
+        }
+      }
+    }
+    return into;
+  };
+
+  /** Whether a fragment with this type condition applies to an object of `type`. */
+  const applies = (type: GraphQLObjectType, condition: GraphQLNamedType | undefined): boolean =>
+    condition === undefined || condition === type || (isAbstractType(condition) && schema.isSubType(condition, type));
+
+  const included = (node: Parameters<typeof getDirectiveValues>[1]): boolean =>
+    getDirectiveValues(GraphQLSkipDirective, node, variables)?.['if'] !== true && getDirectiveValues(GraphQLIncludeDirective, node, variables)?.['if'] !== false;
+
+  const cost = measure(root, [operation.selectionSet], 1);
+  return { images, cost, repeatedImageField };
+}
+
+/** An Image field selected under more than one response name (all its fields take no argument: the copies would be identical). */
+function repeatedField(fields: ReadonlyMap<string, FieldNode[]>): OperationSize['repeatedImageField'] {
+  const namesByField = new Map<string, string[]>();
+  for (const [name, [node]] of fields) {
+    if (!node || node.name.value === '__typename') continue;
+    namesByField.set(node.name.value, [...(namesByField.get(node.name.value) ?? []), name]);
+  }
+  for (const [field, names] of namesByField) if (names.length > 1) return { field, names };
+  return undefined;
+}
+
+/** The field's own `@cost` weight; 0 without one. */
+function weightOf(field: GraphQLField<unknown, unknown>): number {
+  return directiveArgument(field.extensions, 'cost', 'weight') ?? 0;
+}
+
+/** The type's `@cost` weight; without one, 1 for an object, interface or union and 0 for a scalar or enum. */
+function typeWeight(type: GraphQLNamedType): number {
+  return directiveArgument(type.extensions, 'cost', 'weight') ?? (isCompositeType(type) ? 1 : 0);
+}
+
+/** A numeric argument of a directive as Pothos records it (`extensions.directives`: `[{ name, args }]`). */
+function directiveArgument(extensions: Readonly<Record<string, unknown>> | null | undefined, directive: string, argument: string): number | undefined {
+  const directives = extensions?.['directives'];
+  if (!Array.isArray(directives)) return undefined;
+  const found = (directives as Array<{ name: string; args?: Record<string, unknown> }>).find((each) => each.name === directive);
+  const value = found?.args?.[argument];
+  return typeof value === 'number' ? value : undefined;
+}
