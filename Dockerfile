@@ -1,9 +1,9 @@
 # syntax=docker/dockerfile:1
 # ecs-image-graph: the GraphQL service, and (with another command) the sandbox and the sample subgraph
-# that docker-compose.yml runs beside it.
+# that docker-compose.yml runs beside it. Node is the version of .nvmrc, the one CI tests on.
 
 # 1. Compile the TypeScript, with every dependency.
-FROM node:24-bookworm-slim AS build
+FROM node:24.21.0-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -12,13 +12,13 @@ COPY src ./src
 RUN npm run build
 
 # 2. Production dependencies only.
-FROM node:24-bookworm-slim AS deps
+FROM node:24.21.0-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 
 # 3. The image: compiled code, production dependencies, no compiler, not root.
-FROM node:24-bookworm-slim
+FROM node:24.21.0-bookworm-slim
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=4000

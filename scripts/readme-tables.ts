@@ -1,12 +1,13 @@
 /**
- * The README's generated tables: the settings (from src/config.ts) and the sandbox's faults (from
- * src/sandbox/faults.ts), so the documentation cannot drift from the code.
+ * The README's generated tables: the settings (from src/config.ts), the error codes (src/error-codes.ts) and
+ * the sandbox's faults (from src/sandbox/faults.ts), so the documentation cannot drift from the code.
  * Usage: tsx scripts/readme-tables.ts          rewrites the tables in README.md
  *        tsx scripts/readme-tables.ts --check  fails when README.md differs
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { settings } from '../src/config.js';
+import { ERROR_CODES } from '../src/error-codes.js';
 import { FAULTS } from '../src/sandbox/faults.js';
 import { writeOrCheck } from './generated-file.js';
 
@@ -21,6 +22,16 @@ const TABLES: Record<string, () => string> = {
         isUnset(spec.default) ? '(unset)' : `\`${String(spec.default)}\``,
         spec.desc ?? '',
       ]),
+    ),
+  'image-errors': () =>
+    table(
+      ['code', 'when', 'retried first?'],
+      Object.entries(ERROR_CODES).flatMap(([code, meaning]) => ('image' in meaning ? [[`\`${code}\``, meaning.image, meaning.retried]] : [])),
+    ),
+  'request-errors': () =>
+    table(
+      ['code', 'status', 'when'],
+      Object.entries(ERROR_CODES).flatMap(([code, meaning]) => ('request' in meaning ? [[`\`${code}\``, meaning.status, meaning.request]] : [])),
     ),
   faults: () =>
     table(

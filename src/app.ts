@@ -9,6 +9,7 @@ import { useGraphQLMetrics } from './observability/graphql-metrics.js';
 import type { Metrics } from './observability/metrics.js';
 import type { Tracing } from './observability/tracing.js';
 import { limitPlugins } from './plugins/limits.js';
+import { useCacheControl, type CacheVisibility } from './plugins/cache-control.js';
 import { COST_HEADER, useOperationBudget } from './plugins/operation-budget.js';
 import { useRequestErrorStatus } from './plugins/request-errors.js';
 import { createRequestScopes } from './request-scope.js';
@@ -23,6 +24,8 @@ export interface AppDeps extends ContextDeps {
   readonly queryLimits: QueryLimits;
   /** False from the moment the service starts shutting down. */
   readonly isReady: () => boolean;
+  /** Whether gateway and CDN caches may share this service's answers between callers. */
+  readonly cacheVisibility: CacheVisibility;
 }
 
 /** Headers a browser page on an allowed origin may send. */
@@ -67,6 +70,7 @@ export function createApp(deps: AppDeps) {
       useGraphQLMetrics(deps.metrics.registry),
       ...limitPlugins({ limits: deps.queryLimits, introspection: deps.http.introspection, trustedDocuments: deps.http.trustedDocuments }),
       useOperationBudget({ maxImages: deps.limits.maxImages }),
+      useCacheControl(deps.cacheVisibility),
       useRequestErrorStatus(),
     ],
   });
@@ -76,8 +80,8 @@ export type App = ReturnType<typeof createApp>;
 
 /** GraphiQL's opening query: the documented example image, which the built-in sandbox serves. */
 export const EXAMPLE_QUERY = `# The image from Huawei's documentation, served by the built-in sandbox.
-# Press the run button (or Ctrl+Enter). Deprecated fields are struck through:
-# their docs say where IMS, the replacement API, keeps the same value.
+# Press the run button (or Ctrl+Enter). Deprecated fields are underlined with a
+# warning: hover one to read where IMS, the replacement API, keeps the same value.
 query SampleImage {
   image(projectId: "${DOCUMENTED_IMAGE.projectId}", id: "${DOCUMENTED_IMAGE.imageId}") {
     id

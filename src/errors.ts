@@ -1,24 +1,11 @@
 import { GraphQLError } from 'graphql';
 import { maskError as yogaMaskError, type MaskError } from 'graphql-yoga';
+import type { ErrorCode } from './error-codes.js';
 import { UpstreamError, type UpstreamFailure } from './legacy/errors.js';
 import { InvalidIdError } from './legacy/image-ref.js';
 
-/**
- * The `extensions.code` values this API answers with. Frontends switch on these, so they are made here
- * and nowhere else; the README's error table lists them.
- */
-export type ErrorCode =
-  | 'BAD_USER_INPUT'
-  | 'UNAUTHENTICATED'
-  | 'FORBIDDEN'
-  | 'RATE_LIMITED'
-  | 'UPSTREAM_TIMEOUT'
-  | 'UPSTREAM_UNAVAILABLE'
-  | 'UPSTREAM_BAD_RESPONSE'
-  // The operation would produce more image results (or bytes) than the service allows.
-  | 'OPERATION_TOO_LARGE'
-  // A request refused before it ran (src/plugins/request-errors.ts): no data at all.
-  | 'CSRF_PREVENTED';
+// Every error this API answers with gets its `extensions.code` here (or from Yoga, for the request errors
+// src/error-codes.ts lists); nowhere else.
 
 const CODES: Record<Exclude<UpstreamFailure, 'unexpected'>, ErrorCode> = {
   unauthenticated: 'UNAUTHENTICATED',
@@ -67,6 +54,22 @@ export function toGraphQLError(error: unknown): unknown {
     });
   }
   return error;
+}
+
+/** A GraphQL-over-HTTP request that is malformed (a parameter of the wrong type): 400 whatever the client accepts. */
+export function badRequest(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'BAD_REQUEST' satisfies ErrorCode, http: { status: 400 } } });
+}
+
+/** The code a client sees for `error`: its own, or, for an error that has none (masked, unexpected), INTERNAL_SERVER_ERROR. */
+export function codeOf(error: { extensions?: Readonly<Record<string, unknown>> } | undefined): string {
+  const code = error?.extensions?.['code'];
+  return typeof code === 'string' ? code : ('INTERNAL_SERVER_ERROR' satisfies ErrorCode);
+}
+
+/** The code of a request refused with `status` by something that gave it none (GraphQL Armor's limits, CSRF prevention). */
+export function refusalCode(status: number): ErrorCode {
+  return status === 403 ? 'CSRF_PREVENTED' : 'BAD_USER_INPUT';
 }
 
 /** Yoga's masking, never in development mode: no stack trace or original message reaches a client. */

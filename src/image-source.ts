@@ -22,6 +22,8 @@ export interface Fetched {
   readonly metadata: ImageMetadata | null;
   /** `upstream`: this request made the call; `shared`: it joined another request's call. */
   readonly source: 'cache' | 'upstream' | 'shared' | 'stale';
+  /** How long the answer stays fresh in the cache (0: not cached, or stale). */
+  readonly freshForMs: number;
   /** For a stale answer, its age. */
   readonly staleAgeMs?: number;
 }
@@ -52,7 +54,7 @@ export class ImageSource {
     }
     const fresh = answer !== undefined && answer.freshForMs > 0;
     this.observer.cacheLookup(fresh);
-    if (fresh) return { metadata: answer.metadata, source: 'cache' };
+    if (fresh) return { metadata: answer.metadata, source: 'cache', freshForMs: answer.freshForMs };
 
     const key = this.cache.key(caller.scope, ref);
     const joining = this.coalescer.waiters(key) > 0;
@@ -85,8 +87,7 @@ export class ImageSource {
         requestId: budget.requestId,
         traceContext: budget.traceContext,
       });
-      this.cache.remember(caller.scope, ref, metadata);
-      return { metadata, source: 'upstream' };
+      return { metadata, source: 'upstream', freshForMs: this.cache.remember(caller.scope, ref, metadata) };
     } catch (error) {
       // The upstream itself refused (not a refusal of ours): do not send this credential again for a while.
       if (error instanceof UpstreamError && error.upstream && (error.failure === 'unauthenticated' || error.failure === 'forbidden')) {
@@ -100,7 +101,7 @@ export class ImageSource {
 /** The failures an expired answer may stand in for: the upstream is down or slow, not refusing this caller. */
 function staleAnswer(answer: CachedAnswer, failure: UpstreamError): Fetched | undefined {
   if (failure.failure !== 'unavailable' && failure.failure !== 'timeout') return undefined;
-  return { metadata: answer.metadata, source: 'stale', staleAgeMs: answer.ageMs };
+  return { metadata: answer.metadata, source: 'stale', freshForMs: 0, staleAgeMs: answer.ageMs };
 }
 
 function refusedAgain(failure: 'unauthenticated' | 'forbidden'): UpstreamError {

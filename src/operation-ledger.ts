@@ -10,13 +10,15 @@ export interface StaleImage {
 }
 
 /**
- * What one operation read and spent: upstream calls made, which images were stale, and the bytes of image
- * data its response carries (held to `maxResponseBytes`). Made fresh for every request; read at the end for
- * `extensions`.
+ * What one operation read and spent: upstream calls made, how long its answers stay fresh, which images
+ * were stale, and the bytes of image data its response carries (held to `maxResponseBytes`). Made fresh for
+ * every request; read at the end for `extensions` and the `Cache-Control` header.
  */
 export class OperationLedger {
   /** Upstream calls this operation made (not cache hits, not calls it shared with another request). */
   upstreamCalls = 0;
+  /** The shortest time any answer it read stays fresh in the cache; Infinity when it read none. */
+  freshForMs = Number.POSITIVE_INFINITY;
   /** Where stale images appear in the response. */
   readonly stale: StaleImage[] = [];
   private readonly staleAges = new Map<string, number>();
@@ -27,6 +29,7 @@ export class OperationLedger {
   /** Records one distinct image as the loader got it. */
   read(ref: ImageRef, fetched: Fetched): void {
     if (fetched.source === 'upstream') this.upstreamCalls += 1;
+    this.freshForMs = Math.min(this.freshForMs, fetched.freshForMs);
     if (fetched.staleAgeMs !== undefined) this.staleAges.set(imageRefKey(ref), fetched.staleAgeMs);
   }
 

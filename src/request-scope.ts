@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { codeOf } from './errors.js';
 import type { Logger } from './logger.js';
 import { clientNameOf } from './observability/graphql-metrics.js';
 import { contextWithSpan, endSpan, type Span, type TraceContext, type Tracing } from './observability/tracing.js';
@@ -88,7 +89,7 @@ export function createRequestScopes(options: { deadlineMs: number; tracing: Pick
       if (!scope) return;
       for (const single of Array.isArray(result) ? result : [result]) {
         if (Symbol.asyncIterator in single) continue;
-        for (const error of single.errors ?? []) scope.errorCodes.push(String(error.extensions?.['code'] ?? 'INTERNAL_SERVER_ERROR'));
+        for (const error of single.errors ?? []) scope.errorCodes.push(codeOf(error));
       }
     },
     onResponse({ request, response }) {

@@ -62,6 +62,8 @@ export function createServices(config: Config, endpoint: URL, options: ServiceOp
       http: { ...config.http, trustedDocuments: options.trustedDocuments },
       queryLimits: config.queryLimits,
       isReady: () => ready,
+      // Only a service that answers every caller alike (its own key, no caller check) may be cached publicly.
+      cacheVisibility: config.auth.mode === 'service' && config.auth.callers.kind === 'network' ? 'public' : 'private',
     },
     legacy,
     cache,

@@ -36,7 +36,7 @@ afterAll(async () => {
 });
 
 describe('GraphiQL in a real browser', () => {
-  it('runs the example query offline, marks deprecated fields in the docs, and loads nothing from outside', async () => {
+  it('runs the example query offline, marks deprecated fields in the editor and the docs, and loads nothing from outside', async () => {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     const requested: string[] = [];
     page.on('request', (request) => requested.push(request.url()));
@@ -50,6 +50,10 @@ describe('GraphiQL in a real browser', () => {
     for (const line of [`"id": "${DOCUMENTED_IMAGE.imageId}"`, '"osBit": 64', '"platform": "SUSE"', '"virtualEnvType": "IRONIC"', '"key": "__os_version"']) {
       expect(shown).toContain(line);
     }
+
+    // The editor underlines a deprecated field with a warning; hovering it tells why and where to go.
+    await page.locator('.graphiql-query-editor').getByText('osType', { exact: true }).first().hover();
+    await expect.poll(() => page.getByText('The field Image.osType is deprecated.', { exact: false }).count(), { timeout: 10_000 }).toBeGreaterThan(0);
 
     // The docs pane: Query > Image. Deprecated fields are kept apart, behind "Show Deprecated Fields".
     await page.getByRole('button', { name: 'Show Documentation Explorer' }).click();

@@ -1,6 +1,7 @@
 import { createCounter, createHistogram, usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import type { Plugin } from 'graphql-yoga';
 import type { Registry } from 'prom-client';
+import { codeOf } from '../errors.js';
 import { BoundedLabel } from './bounded-label.js';
 
 /** The client name a request announces, in either header GraphQL clients use. */
@@ -64,7 +65,7 @@ export function useGraphQLMetrics(registry: Registry): Plugin {
           help: 'Errors in GraphQL results, by operation, phase and extensions.code.',
           labelNames: ['operationName', 'operationType', 'phase', 'code'],
         },
-        fillLabelsFn: (params) => ({ ...operation(params), phase: params.errorPhase ?? 'unknown', code: errorCode(params.error) }),
+        fillLabelsFn: (params) => ({ ...operation(params), phase: params.errorPhase ?? 'unknown', code: codeOf(params.error as Parameters<typeof codeOf>[0]) }),
       }),
       graphql_envelop_deprecated_field: createCounter({
         registry,
@@ -89,9 +90,4 @@ export function useGraphQLMetrics(registry: Registry): Plugin {
       graphql_envelop_schema_change: false,
     },
   });
-}
-
-function errorCode(error: unknown): string {
-  const code = (error as { extensions?: { code?: unknown } } | undefined)?.extensions?.code;
-  return typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR';
 }

@@ -1,16 +1,26 @@
 import type { Plugin } from 'graphql-yoga';
-import type { ErrorCode } from '../errors.js';
+import { badRequest, refusalCode } from '../errors.js';
+
+/** Refusals of a request that is not GraphQL at all: its 4xx stands whatever the client accepts. */
+const NOT_GRAPHQL = new Set(['BAD_REQUEST', 'REQUEST_ENTITY_TOO_LARGE', 'CSRF_PREVENTED']);
 
 /**
- * A request that never ran (unparseable, over a limit, invalid against the schema, wrong variable types,
- * a bad JSON body, refused by CSRF prevention) answers with a 4xx status whatever the Accept header.
- * GraphQL over HTTP lets a server answer such a request with 200 when the client accepts
- * `application/json`, which tells monitors, CDNs and frontends that all went well; this service never
- * does. Each such error also gets a code where the library gave none, and Yoga's `originalError` detail
- * (a parser's internal message) is dropped.
+ * The status of a request that never ran (unparseable, invalid, wrong variables, over a limit, refused by CSRF
+ * prevention), as GraphQL over HTTP asks: with `application/graphql-response+json` a 4xx; with
+ * `application/json` a GraphQL request error is a 200 (Yoga's `spec` flag says so), and only a request that is
+ * not GraphQL at all (a bad body, too large, refused by CSRF prevention) keeps its 4xx. Each such error also
+ * gets a code where the library gave none, and Yoga's `originalError` detail (a parser's internal message) is
+ * dropped.
  */
 export function useRequestErrorStatus(): Plugin {
   return {
+    onParams({ params }) {
+      // Yoga checks `query` and `variables`, not this one: any other type would only fail later, as if the name were unknown.
+      const { operationName } = params as { operationName?: unknown };
+      if (operationName != null && typeof operationName !== 'string') {
+        throw badRequest(`Expected "operationName" param to be a string, but given ${Array.isArray(operationName) ? 'array' : typeof operationName}.`);
+      }
+    },
     onResultProcess({ result }) {
       for (const single of Array.isArray(result) ? result : [result]) {
         if (Symbol.asyncIterator in single) continue;
@@ -21,8 +31,8 @@ export function useRequestErrorStatus(): Plugin {
           // Limits enforced while parsing (GraphQL Armor's token and directive counts) come without a status.
           const status = extensions.http?.status ?? (refused ? 400 : undefined);
           if (status === undefined || status < 400 || status >= 500) continue;
-          extensions.http = { ...extensions.http, status, spec: false };
-          extensions['code'] ??= (status === 403 ? 'CSRF_PREVENTED' : 'BAD_USER_INPUT') satisfies ErrorCode;
+          extensions['code'] ??= refusalCode(status);
+          extensions.http = { ...extensions.http, status, spec: !NOT_GRAPHQL.has(String(extensions['code'])) };
           delete extensions['originalError'];
         }
       }

@@ -18,16 +18,16 @@ export interface RunningGateway {
 
 /**
  * A real Hive Gateway over `supergraphSdl`, run exactly as docker-compose.yml runs it:
- * `hive-gateway supergraph <file> -c federation/gateway.config.ts`, here on a free loopback port.
+ * `hive-gateway supergraph <file> -c federation/gateway.config.ts` (or another `config`), here on a free loopback port.
  */
-export async function startGateway(supergraphSdl: string): Promise<RunningGateway> {
+export async function startGateway(supergraphSdl: string, config = GATEWAY_CONFIG): Promise<RunningGateway> {
   const directory = await mkdtemp(join(tmpdir(), 'supergraph-'));
   const file = join(directory, 'supergraph.graphql');
   await writeFile(file, supergraphSdl);
   const port = await freePort();
   const child: ChildProcess = spawn(
     join(ROOT, 'node_modules/.bin/hive-gateway'),
-    ['supergraph', file, '--host', '127.0.0.1', '--port', String(port), '-c', GATEWAY_CONFIG],
+    ['supergraph', file, '--host', '127.0.0.1', '--port', String(port), '-c', config],
     { cwd: ROOT, env: { PATH: process.env['PATH'] ?? '', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';

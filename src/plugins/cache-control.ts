@@ -1,0 +1,37 @@
+import type { Plugin } from 'graphql-yoga';
+import type { Context } from '../context.js';
+
+/**
+ * Who may keep a response: `private` when it depends on the caller's credential (passthrough, and service
+ * mode with JWT callers: a shared cache would hand it to requests that bring no JWT), `public` when the service
+ * answers everyone alike (service mode behind network isolation).
+ */
+export type CacheVisibility = 'private' | 'public';
+
+/**
+ * A `Cache-Control` header on every GraphQL response, so that gateway and CDN caches (Apollo Router's response
+ * cache, Hive Gateway's HTTP cache) keep only what they may, and no longer than this service's own cache would:
+ * `no-store` for a response with any error, or one that read no image; otherwise `<visibility>, max-age=N`
+ * where N is the smallest time, in whole seconds, any image it read stays fresh here (0 with the cache off, or
+ * for a stale answer).
+ */
+export function useCacheControl(visibility: CacheVisibility): Plugin {
+  const verdicts = new WeakMap<Request, string>();
+  return {
+    onExecute({ args }) {
+      const context = args.contextValue as unknown as Context & { request: Request };
+      return {
+        onExecuteDone({ result }) {
+          if (Symbol.asyncIterator in result) return;
+          const { freshForMs } = context.ledger;
+          const cacheable = (result.errors?.length ?? 0) === 0 && Number.isFinite(freshForMs);
+          verdicts.set(context.request, cacheable ? `${visibility}, max-age=${Math.max(0, Math.floor(freshForMs / 1000))}` : 'no-store');
+        },
+      };
+    },
+    onResponse({ request, response }) {
+      // Requests refused before they ran, and everything that is not an operation, are never cached.
+      response.headers.set('cache-control', verdicts.get(request) ?? 'no-store');
+    },
+  };
+}
