@@ -14,10 +14,11 @@ export const gatewayConfig = {
   },
   /**
    * Demand control, from the `@cost` and `@listSize` directives the subgraphs publish: ecs-image-graph charges
-   * 10 for each `image` and assumes the longest `images` list (100 ids), so one `images` field costs 1,100 and
-   * an operation may hold four of them. A costlier operation is refused before any subgraph is called.
+   * 10 for each `image` and assumes the longest `images` list (100 ids), so one `images` field costs about 1,100
+   * and an operation may hold two of them, as many as ecs-image-graph lets through (200 image results). A
+   * costlier operation is refused before any subgraph is called.
    */
   demandControl: {
-    maxCost: 5000,
+    maxCost: 2500,
   },
 };

@@ -6,11 +6,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { connect, createServer, type AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
 import { FAULTS } from '../src/sandbox/faults.js';
 import { SAMPLE_IMAGES, SAMPLE_PROJECT_ID } from '../src/sandbox/samples.js';
+import { startRedis } from '../test/helpers/redis.js';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' } } });
 const SECONDS = Number(values.seconds);
@@ -19,6 +20,9 @@ const UBUNTU = SAMPLE_IMAGES[2]!.imageId; // the 20-key sample
 const uuid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 const project = (n: number) => n.toString(16).padStart(32, 'c');
 const agent = new Agent({ connections: 64 });
+/** Every process this script starts, stopped however it ends. */
+const children: ChildProcess[] = [];
+process.once('exit', () => children.forEach((child) => child.kill('SIGKILL')));
 
 interface Program {
   readonly url: URL;
@@ -28,6 +32,7 @@ interface Program {
 /** Runs `src/<entry>` in a process of its own (tsx), and resolves once it logs the line `ready` matches. */
 async function run(entry: string, ready: RegExp, env: Record<string, string> = {}): Promise<Program> {
   const child = spawn(process.execPath, ['--import', 'tsx', entry], { env: { PATH: process.env['PATH'] ?? '', PORT: '0', LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
   let output = '';
   const url = await new Promise<URL>((resolve, reject) => {
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -131,7 +136,8 @@ const signed = await underLoad(serviceMode.url, 4, () => post(serviceMode.url, {
 print('service mode, no JWT, 4 loops of 100 ids', `${((await upstreamCalls(serviceMode.url)) - calls) / SECONDS} signed calls/s (${signed.attacks} requests)`);
 serviceMode.child.kill('SIGTERM');
 
-// A frozen Redis: the same service with no Redis, with Redis, and with Redis frozen (SIGSTOP), each warmed up.
+// A frozen Redis: the same service with no Redis, with Redis, and with Redis frozen (SIGSTOP), each warmed up;
+// frozen long enough for a probe (every 5 s) to be part of it.
 const redis = await startRedis();
 const [plain, withRedis] = await Promise.all([
   startService({ ECS_ENDPOINT: sandbox.url.href }),
@@ -139,14 +145,15 @@ const [plain, withRedis] = await Promise.all([
 ]);
 await throughput(plain.url, 1);
 await throughput(withRedis.url, 1);
-const withoutRedis = await throughput(plain.url, 3);
-const healthy = await throughput(withRedis.url, 3);
-redis.child.kill('SIGSTOP');
+const withoutRedis = await throughput(plain.url, 4);
+const healthy = await throughput(withRedis.url, 4);
+redis.freeze();
 const firstSecond = await throughput(withRedis.url, 1);
-const frozen = await throughput(withRedis.url, 3);
-redis.child.kill('SIGCONT');
-print('operations/s: no Redis / Redis / frozen (1st s, then)', `${withoutRedis} / ${healthy} / ${firstSecond}, then ${frozen}: ${(frozen / withoutRedis).toFixed(2)}x the figure with no Redis`);
-for (const program of [plain, withRedis, redis]) program.child.kill('SIGTERM');
+const frozen = await throughput(withRedis.url, 8);
+redis.thaw();
+print('operations/s: no Redis / Redis / frozen (1st s, next 8 s)', `${withoutRedis} / ${healthy} / ${firstSecond}, then ${frozen}: ${(frozen / withoutRedis).toFixed(2)}x the figure with no Redis`);
+for (const program of [plain, withRedis]) program.child.kill('SIGTERM');
+await redis.stop();
 
 // Smaller ones.
 const mutation = await post(service.url, { query: `mutation { image(projectId: "${P}", id: "${UBUNTU}") { id } }` });
@@ -173,19 +180,6 @@ async function throughput(url: URL, seconds: number): Promise<number> {
     }),
   );
   return Math.round(operations / seconds);
-}
-
-/** A redis-server on a free loopback port, with no persistence. */
-async function startRedis(): Promise<{ url: string; child: ChildProcess }> {
-  const free = createServer().listen(0, '127.0.0.1');
-  await once(free, 'listening');
-  const { port } = free.address() as AddressInfo;
-  free.close();
-  const child = spawn('redis-server', ['--save', '', '--appendonly', 'no', '--port', String(port), '--bind', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let output = '';
-  await new Promise<void>((resolve) => child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()).includes('Ready to accept connections') && resolve()));
-  child.stdout!.resume();
-  return { url: `redis://127.0.0.1:${port}`, child };
 }
 
 /** Sends headers announcing 1,000 bytes and 9 of them; resolves with how long the server kept the connection. */

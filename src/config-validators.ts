@@ -87,8 +87,16 @@ export function urlSetting(schemes: readonly string[], example: string, check: (
 
 export const redisUrl = urlSetting(['redis:', 'rediss:'], 'redis://127.0.0.1:6379/0');
 
+/** Credentials in a URL would end up in logs (a URL is logged when it cannot be reached): refused. */
+function withoutCredentials(url: URL): void {
+  if (url.username !== '' || url.password !== '') throw new EnvError('must not contain credentials');
+}
+
 /** The legacy API's base URL: no credentials, query or fragment. */
 export const endpointUrl = urlSetting(['http:', 'https:'], 'https://ecs.cn-north-4.myhuaweicloud.com', (url) => {
-  if (url.username !== '' || url.password !== '') throw new EnvError('must not contain credentials');
+  withoutCredentials(url);
   if (url.search !== '' || url.hash !== '') throw new EnvError('must not have a query string or fragment');
 });
+
+/** A public key set's URL: no credentials. */
+export const jwksUrl = urlSetting(['http:', 'https:'], 'https://auth.example.com/.well-known/jwks.json', withoutCredentials);

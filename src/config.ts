@@ -1,6 +1,6 @@
 import { bool, cleanEnv, host, str } from 'envalid';
 import type { CallerRate } from './caller-rate-limit.js';
-import { endpointUrl, fraction, integer, originList, projectIdList, redisUrl, secret, urlSetting } from './config-validators.js';
+import { endpointUrl, fraction, integer, jwksUrl, originList, projectIdList, redisUrl, secret, urlSetting } from './config-validators.js';
 
 /**
  * Every setting, read from the environment. Each entry's `desc` and `default` are the documentation:
@@ -107,7 +107,7 @@ export const settings = {
     choices: ['jwt', 'network'],
     desc: "How `AUTH_MODE=service` knows its callers, who all spend the service's own AK/SK. `jwt`: every request carries `Authorization: Bearer <JWT>` verified against `JWT_JWKS_URL`, `JWT_ISSUER` and `JWT_AUDIENCE` (no or bad JWT: `UNAUTHENTICATED`, no upstream call); the rate limit keys on its subject. `network`: no caller check, because only the gateway can reach the service (a warning is logged at start); all callers share one rate limit. Against the built-in sandbox with no `JWT_*` set, callers are not checked.",
   }),
-  JWT_JWKS_URL: urlSetting(['http:', 'https:'], 'https://auth.example.com/.well-known/jwks.json')({
+  JWT_JWKS_URL: jwksUrl({
     default: '',
     desc: 'The JSON Web Key Set that signs callers\' JWTs, for `SERVICE_CALLER_AUTH=jwt` (required there). Fetched when a key is first needed and cached.',
   }),
@@ -123,7 +123,7 @@ export const settings = {
   }),
   CACHE_STALE_IF_ERROR_SECONDS: integer(0, 86_400)({
     default: 300,
-    desc: "How long past its TTL an image's metadata is kept to answer with when the upstream fails (`UPSTREAM_UNAVAILABLE`, `UPSTREAM_TIMEOUT` or an open circuit); such an answer is marked in `extensions.stale`. Never after a 401 or 403 for that caller. 0: never.",
+    desc: "How long past its TTL an image's metadata is kept to answer with when the upstream fails (`UPSTREAM_UNAVAILABLE`, `UPSTREAM_TIMEOUT` or an open circuit); such an answer is marked in `extensions.stale`. Never an answer fetched before the upstream refused that caller (401, or 403 in that project). 0: never.",
   }),
   CACHE_MAX_BYTES: integer(1024, 2 ** 40)({
     default: 64 * 1024 * 1024,
@@ -148,6 +148,10 @@ export const settings = {
   HTTP_REQUEST_TIMEOUT_MS: integer(1000, 3_600_000)({
     default: 30_000,
     desc: 'Longest a client may take to send a whole request, body included (a body that lies about its length frees its connection then).',
+  }),
+  HTTP_IDLE_TIMEOUT_MS: integer(1000, 3_600_000)({
+    default: 30_000,
+    desc: 'A connection on which nothing moves either way for `OPERATION_DEADLINE_MS` plus this long is closed, with its response: a client that stops reading frees what it holds.',
   }),
   MAX_DEPTH: integer(1, 1000)({ default: 10, desc: 'Deepest selection nesting an operation may have (GraphQL Armor).' }),
   MAX_ALIASES: integer(0, 10_000)({ default: 20, desc: 'Most aliases in one operation (GraphQL Armor): each `images` alias may cost up to IMAGES_MAX_IDS calls.' }),
@@ -218,6 +222,8 @@ export interface HttpConfig {
   /** Node's `headersTimeout` and `requestTimeout`: a slow or lying client frees its connection. */
   readonly headersTimeoutMs: number;
   readonly requestTimeoutMs: number;
+  /** The socket's idle timeout: a client that stops reading frees its connection and its response. */
+  readonly idleTimeoutMs: number;
 }
 
 /** GraphQL Armor's limits on one operation. */
@@ -313,9 +319,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       'Invalid configuration:\n  CACHE_KEY_SECRET: required, at least 32 characters, when REDIS_URL is set in passthrough mode, so that every replica derives the same cache keys',
     );
   }
-  if (clean.HTTP_HEADERS_TIMEOUT_MS > clean.HTTP_REQUEST_TIMEOUT_MS) {
-    throw new ConfigError('Invalid configuration:\n  HTTP_HEADERS_TIMEOUT_MS: must not be longer than HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)');
-  }
+  const inconsistent = [
+    clean.HTTP_HEADERS_TIMEOUT_MS > clean.HTTP_REQUEST_TIMEOUT_MS && '  HTTP_HEADERS_TIMEOUT_MS: must not be longer than HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)',
+    clean.IMAGES_MAX_IDS > clean.MAX_IMAGES_PER_OPERATION && '  IMAGES_MAX_IDS: must not be more than MAX_IMAGES_PER_OPERATION (one full images field must fit in an operation)',
+  ].filter((line): line is string => typeof line === 'string');
+  if (inconsistent.length > 0) throw new ConfigError(`Invalid configuration:\n${inconsistent.join('\n')}`);
   return {
     port: clean.PORT,
     host: clean.HOST,
@@ -353,6 +361,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       trustedDocumentsFile: clean.TRUSTED_DOCUMENTS_FILE || undefined,
       headersTimeoutMs: clean.HTTP_HEADERS_TIMEOUT_MS,
       requestTimeoutMs: clean.HTTP_REQUEST_TIMEOUT_MS,
+      // A connection waits, idle, for its operation: the idle time starts counting after the deadline.
+      idleTimeoutMs: clean.OPERATION_DEADLINE_MS + clean.HTTP_IDLE_TIMEOUT_MS,
     },
     queryLimits: {
       maxDepth: clean.MAX_DEPTH,

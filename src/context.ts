@@ -36,7 +36,7 @@ export function createContextFactory(deps: ContextDeps, scopeFor: (request: Requ
       if ('refusal' in who) throw unauthenticated(who.refusal);
       if (!deps.access.mayRead(ref)) throw forbidden(`This service is not allowed to read project ${ref.projectId}.`);
       try {
-        const fetched = await deps.source.fetch(ref, who.caller, scope);
+        const fetched = await deps.source.fetch(ref, who.caller, scope, () => ledger.called());
         ledger.read(ref, fetched);
         return fetched.metadata;
       } catch (error) {

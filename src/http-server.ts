@@ -12,9 +12,13 @@ export interface HttpServer {
 
 /**
  * The Node HTTP server in front of `handler`, with the limits a public server needs: a client that sends
- * its headers or its body too slowly (or a body shorter than its Content-Length) is answered 408 and cut off.
+ * its headers or its body too slowly (or a body shorter than its Content-Length) is answered 408 and cut off,
+ * and one that stops reading is cut off too.
  */
-export function createHttpServer(handler: (request: IncomingMessage, response: ServerResponse) => unknown, http: Pick<HttpConfig, 'headersTimeoutMs' | 'requestTimeoutMs'>): HttpServer {
+export function createHttpServer(
+  handler: (request: IncomingMessage, response: ServerResponse) => unknown,
+  http: Pick<HttpConfig, 'headersTimeoutMs' | 'requestTimeoutMs' | 'idleTimeoutMs'>,
+): HttpServer {
   const unanswered = new Set<ServerResponse>();
   let closing = false;
   const server = createServer(
@@ -34,6 +38,8 @@ export function createHttpServer(handler: (request: IncomingMessage, response: S
       void handler(request, response);
     },
   );
+  // A client that stops reading its response holds the response in memory; nothing moving for this long ends it.
+  server.setTimeout(http.idleTimeoutMs, (socket) => socket.destroy());
   return {
     server,
     closeConnectionsAfterResponses() {

@@ -46,7 +46,8 @@ export class ImageSource {
     private readonly observer: Pick<Observer, 'cacheLookup' | 'coalesced' | 'callAvoided' | 'staleAnswer'>,
   ) {}
 
-  async fetch(ref: ImageRef, caller: Caller, scope: RequestScope): Promise<Fetched> {
+  /** @param onCall told when this request starts an upstream call (not when it joins one, or reads the cache) */
+  async fetch(ref: ImageRef, caller: Caller, scope: RequestScope, onCall: () => void = () => undefined): Promise<Fetched> {
     const { refused, answer } = await this.cache.lookup(caller.scope, ref);
     if (refused) {
       this.observer.callAvoided('refused_credential');
@@ -57,13 +58,24 @@ export class ImageSource {
     if (fresh) return { metadata: answer.metadata, source: 'cache', freshForMs: answer.freshForMs };
 
     const key = this.cache.key(caller.scope, ref);
-    const joining = this.coalescer.waiters(key) > 0;
+    let joining = this.coalescer.waiters(key) > 0;
+    if (!joining) {
+      // Who starts a call spends its own allowance; who joins a call in flight spends none, and is never refused
+      // because another caller of the same scope (every caller, in service mode) is over its rate.
+      const waitMs = await this.rateLimit(caller.rateKey);
+      if (waitMs !== undefined) {
+        this.observer.callAvoided('caller_rate_limit');
+        throw new UpstreamError('rate_limited', 'This caller is over its rate of calls to the legacy API.', { retryAfterMs: waitMs });
+      }
+      joining = this.coalescer.waiters(key) > 0;
+    }
     if (joining) this.observer.coalesced();
+    else onCall();
     try {
       const fetched = await this.coalescer.run(key, scope, (shared) => this.call(ref, caller, shared));
       return joining ? { ...fetched, source: 'shared' } : fetched;
     } catch (error) {
-      // This caller's own deadline passed (or its client left) while it waited for a shared call.
+      // The call failed, or this caller's own deadline passed (or its client left) while it waited for it.
       const failure = error instanceof UpstreamError ? error : errorFromException(error, abortReason(scope.signal));
       const stale = answer?.metadata ? staleAnswer(answer, failure) : undefined;
       if (!stale) throw failure;
@@ -74,11 +86,6 @@ export class ImageSource {
 
   /** One upstream call, made once for every request that shares it. */
   private async call(ref: ImageRef, caller: Caller, budget: RequestScope): Promise<Fetched> {
-    const waitMs = await this.rateLimit(caller.rateKey);
-    if (waitMs !== undefined) {
-      this.observer.callAvoided('caller_rate_limit');
-      throw new UpstreamError('rate_limited', 'This caller is over its rate of calls to the legacy API.', { retryAfterMs: waitMs });
-    }
     try {
       const metadata = await this.client.getImageMetadata(ref, {
         credential: caller.credential,

@@ -15,7 +15,7 @@ export interface StaleImage {
  * every request; read at the end for `extensions` and the `Cache-Control` header.
  */
 export class OperationLedger {
-  /** Upstream calls this operation made (not cache hits, not calls it shared with another request). */
+  /** Upstream calls this operation started, failed ones included (not cache hits, not calls it shared with another request). */
   upstreamCalls = 0;
   /** The shortest time any answer it read stays fresh in the cache; Infinity when it read none. */
   freshForMs = Number.POSITIVE_INFINITY;
@@ -26,9 +26,13 @@ export class OperationLedger {
 
   constructor(private readonly maxResponseBytes: number) {}
 
+  /** Counts an upstream call this operation started. */
+  called(): void {
+    this.upstreamCalls += 1;
+  }
+
   /** Records one distinct image as the loader got it. */
   read(ref: ImageRef, fetched: Fetched): void {
-    if (fetched.source === 'upstream') this.upstreamCalls += 1;
     this.freshForMs = Math.min(this.freshForMs, fetched.freshForMs);
     if (fetched.staleAgeMs !== undefined) this.staleAges.set(imageRefKey(ref), fetched.staleAgeMs);
   }

@@ -31,6 +31,7 @@ describe('loadConfig', () => {
         trustedDocumentsFile: undefined,
         headersTimeoutMs: 10_000,
         requestTimeoutMs: 30_000,
+        idleTimeoutMs: 40_000,
       },
       queryLimits: { maxDepth: 10, maxAliases: 20, maxTokens: 2000, maxCost: 5000, maxDirectives: 20 },
       telemetry: { otlpEndpoint: undefined, serviceName: 'ecs-image-graph' },
@@ -86,6 +87,7 @@ describe('loadConfig', () => {
       MAX_BODY_BYTES: '4096',
       HTTP_HEADERS_TIMEOUT_MS: '5000',
       HTTP_REQUEST_TIMEOUT_MS: '20000',
+      HTTP_IDLE_TIMEOUT_MS: '15000',
       MAX_DEPTH: '5',
       MAX_ALIASES: '3',
       MAX_TOKENS: '300',
@@ -134,6 +136,7 @@ describe('loadConfig', () => {
         trustedDocumentsFile: '/etc/ecs-image-graph/documents.json',
         headersTimeoutMs: 5000,
         requestTimeoutMs: 20_000,
+        idleTimeoutMs: 18_000,
       },
       queryLimits: { maxDepth: 5, maxAliases: 3, maxTokens: 300, maxCost: 900, maxDirectives: 2 },
       telemetry: { otlpEndpoint: 'http://collector:4318/', serviceName: 'images' },
@@ -207,6 +210,18 @@ describe('loadConfig', () => {
   it('never echoes credentials in an endpoint', () => {
     expect(() => loadConfig({ ECS_ENDPOINT: 'https://user:s3cret@ecs.example.com' })).toThrow(
       new ConfigError('Invalid configuration:\n  ECS_ENDPOINT: must not contain credentials'),
+    );
+  });
+
+  it('refuses settings that contradict each other', () => {
+    expect(() => loadConfig({ IMAGES_MAX_IDS: '300' })).toThrow(
+      new ConfigError('Invalid configuration:\n  IMAGES_MAX_IDS: must not be more than MAX_IMAGES_PER_OPERATION (one full images field must fit in an operation)'),
+    );
+    expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '10000' })).toThrow(
+      'HTTP_HEADERS_TIMEOUT_MS: must not be longer than HTTP_REQUEST_TIMEOUT_MS',
+    );
+    expect(() => loadConfig({ JWT_JWKS_URL: 'https://user:secret@auth.example.com/jwks.json' })).toThrow(
+      new ConfigError('Invalid configuration:\n  JWT_JWKS_URL: must not contain credentials'),
     );
   });
 

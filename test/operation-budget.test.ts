@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { FAULTS } from '../src/sandbox/faults.js';
 import { DOCUMENTED_IMAGE, SAMPLE_PROJECT_ID, type SampleImage } from '../src/sandbox/samples.js';
 import { withStack, type Stack } from './helpers/stack.js';
 
@@ -126,14 +127,27 @@ describe('the operation budget (MAX_IMAGES_PER_OPERATION), before any upstream c
 describe('the response size: each field of an image once, and MAX_RESPONSE_BYTES', () => {
   it('refuses a field of an image selected under two names, however it is spelled', async () => {
     await withStack({}, async (stack) => {
-      for (const selection of ['metadata { key value } copy: metadata { key value }', 'osType ... on Image { again: osType }', '...Both', 'a: osVersion b: osVersion']) {
+      const cases = [
+        ['metadata { key value } copy: metadata { key value }', 'Image.metadata'],
+        ['osType ... on Image { again: osType }', 'Image.osType'],
+        ['...Both', 'Image.metadata'],
+        ['a: osVersion b: osVersion', 'Image.osVersion'],
+        // Inside a metadata entry too, and __typename as well: each copy would repeat every entry.
+        ['metadata { key value v2: value }', 'MetadataEntry.value'],
+        ['metadata { t1: __typename t2: __typename }', 'MetadataEntry.__typename'],
+        ['a: __typename b: __typename', 'Image.__typename'],
+      ];
+      for (const [selection, field] of cases) {
         const both = selection === '...Both' ? ' fragment Both on Image { x: metadata { key } y: metadata { value } }' : '';
         const query = `{ images(projectId: "${P}", ids: ["${DOC}"]) { id ${selection} } }${both}`;
         const answer = await send(stack, { query });
         expect(answer.status).toBe(400);
         expect(answer.upstreamCalls).toBe(0);
-        expect(answer.body).toMatchObject({ errors: [{ message: expect.stringMatching(/^Image\.\w+ is selected under 2 names \(/), extensions: { code: 'OPERATION_TOO_LARGE' } }] });
+        expect(answer.body).toMatchObject({ errors: [{ message: expect.stringMatching(new RegExp(`^${field} is selected under 2 names \\(`)), extensions: { code: 'OPERATION_TOO_LARGE' } }] });
       }
+      // The same field under its own name in separate places of an operation is not a copy.
+      const allowed = await send(stack, { query: `{ a: image(projectId: "${P}", id: "${DOC}") { id } b: image(projectId: "${P}", id: "${DOC}") { id } }` });
+      expect(allowed.status).toBe(200);
     });
   });
 
@@ -165,6 +179,23 @@ describe('the response size: each field of an image once, and MAX_RESPONSE_BYTES
     });
   });
 
+  it('charges each operation of a document by its own selections, whichever ran first', async () => {
+    await withStack({ images: [LARGE] }, async (stack) => {
+      // Operation A selects only ids through F; B merges F's field with one that reads metadata.
+      const document = `query A($ids: [ID!]!) { ...F } query B($ids: [ID!]!) { ...F images(projectId: "${P}", ids: $ids) { metadata { key value } } x: images(projectId: "${P}", ids: $ids) { metadata { key value } } }
+        fragment F on Query { images(projectId: "${P}", ids: $ids) { id } }`;
+      const variables = { ids: Array(100).fill(LARGE.imageId) };
+      // The same text is parsed once and its nodes reused: B alone runs on a copy that differs by a space.
+      const alone = await send(stack, { query: `${document} `, operationName: 'B', variables });
+      expect((await send(stack, { query: document, operationName: 'A', variables })).status).toBe(200);
+      const afterA = await send(stack, { query: document, operationName: 'B', variables });
+      const leftOut = (answer: typeof alone) => (answer.body['errors'] as unknown[]).length;
+      expect(leftOut(afterA)).toBe(leftOut(alone));
+      expect(leftOut(alone)).toBeGreaterThan(50);
+      expect(afterA.bytes).toBeLessThan(stack.services.appDeps.limits.maxResponseBytes + 1024 * leftOut(afterA));
+    });
+  });
+
   it('charges no more than a result really takes: ordinary images all fit, with room to spare', async () => {
     await withStack({}, async (stack) => {
       const answer = await send(stack, { query: largest, variables: { ids: Array(100).fill(DOC) } });
@@ -186,6 +217,16 @@ describe('extensions.cost, when the request asks for it', () => {
       expect(asked.upstreamCalls).toBe(2);
       const notAsked = await send(stack, { query });
       expect(notAsked.body['extensions']).toBeUndefined();
+    });
+  });
+
+  it('counts the upstream calls that failed too', async () => {
+    await withStack({ upstream: { retries: 2, retryBaseDelayMs: 1 } }, async (stack) => {
+      const query = `{ a: image(projectId: "${P}", id: "${FAULTS.unauthorized.imageId}") { id } b: image(projectId: "${P}", id: "${FAULTS.error.imageId}") { id } }`;
+      const asked = await send(stack, { query }, { 'graphql-cost': 'include' });
+      // Two calls (one of them attempted three times): the cost of the operation, not of its retries.
+      expect(asked.body['extensions']).toEqual({ cost: { estimated: 22, images: 2, maxImages: 200, upstreamCalls: 2 } });
+      expect(asked.upstreamCalls).toBe(4);
     });
   });
 

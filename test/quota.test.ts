@@ -1,4 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { Coalescer } from '../src/cache/coalescer.js';
+import type { CallerRateLimit } from '../src/caller-rate-limit.js';
+import { ImageSource, type Caller } from '../src/image-source.js';
+import type { UpstreamError } from '../src/legacy/errors.js';
 import { RetryBudget } from '../src/legacy/retry-budget.js';
 import { FAULTS } from '../src/sandbox/faults.js';
 import { DOCUMENTED_IMAGE, SAMPLE_PROJECT_ID } from '../src/sandbox/samples.js';
@@ -37,6 +41,27 @@ describe('per-caller rate of upstream calls (UPSTREAM_CALLS_PER_CALLER_PER_SECON
     });
   });
 
+  it('never refuses a caller because another one, whose call it would share, is over its rate', async () => {
+    await withStack({}, async (stack) => {
+      // Both callers share a cache scope (every caller does, in service mode); Mallory's allowance is checked
+      // slowly (as over Redis), and she is over it.
+      let releaseMallory = () => undefined as void;
+      const malloryChecked = new Promise<void>((resolve) => (releaseMallory = resolve));
+      const rateLimit: CallerRateLimit = async (key) => (key === 'mallory' ? malloryChecked.then(() => 1000) : undefined);
+      const noop = () => undefined;
+      const source = new ImageSource(stack.legacy.client, stack.services.cache, new Coalescer(), rateLimit, { cacheLookup: noop, coalesced: noop, callAvoided: noop, staleAnswer: noop });
+      const scope = { requestId: 'r', signal: new AbortController().signal, deadlineAt: Date.now() + 10_000, traceContext: undefined };
+      const caller = (rateKey: string): Caller => ({ scope: 'shared', credential: { kind: 'none' }, rateKey });
+      const ref = { projectId: P, imageId: DOC };
+      const mallory = source.fetch(ref, caller('mallory'), scope).catch((error: unknown) => (error as UpstreamError).failure);
+      const alice = source.fetch(ref, caller('alice'), scope);
+      releaseMallory();
+      expect(await mallory).toBe('rate_limited');
+      expect(await alice).toMatchObject({ source: 'upstream', metadata: { entries: expect.arrayContaining([{ key: '__os_type', value: 'Suse' }]) } });
+      expect(stack.sandbox.requests).toHaveLength(1);
+    });
+  });
+
   it('charges only real calls: cache hits are free', async () => {
     await withStack({ upstream: rate(1, 0), cache: { ttlMs: 60_000 } }, async (stack) => {
       const query = `{ image(projectId: "${P}", id: "${DOC}") { id } }`;
@@ -60,6 +85,19 @@ describe('the retry budget (UPSTREAM_RETRY_BUDGET_PERCENT)', () => {
 
     const floor = new RetryBudget({ percent: 0, minPerSecond: 1 }, () => now);
     expect(Array.from({ length: 11 }, () => floor.tryRetry())).toEqual([...Array<boolean>(10).fill(true), false]);
+  });
+
+  it('counts only the calls the circuit breaker let through: fast failures earn no retries', async () => {
+    await withStack({ upstream: { retries: 2, retryBaseDelayMs: 1, retryBudget: { percent: 20, minPerSecond: 0 } }, limits: { concurrency: 1 } }, async (stack) => {
+      const query = (from: number) => `{ ${Array.from({ length: 20 }, (_, n) => `i${n}: image(projectId: "${project(from + n)}", id: "${FAULTS.throttledNoRetryAfter.imageId}") { id }`).join(' ')} }`;
+      const isolation = stack.legacy.breaker.isolate();
+      for (let from = 0; from < 100; from += 20) await stack.query(query(from)); // 100 calls, none sent
+      isolation.dispose();
+      expect(stack.sandbox.requests).toHaveLength(0);
+      // Had the 100 failures counted, these 5 calls could retry 21 times; they earn one.
+      await stack.query(`{ ${Array.from({ length: 5 }, (_, n) => `i${n}: image(projectId: "${project(200 + n)}", id: "${FAULTS.throttledNoRetryAfter.imageId}") { id }`).join(' ')} }`);
+      expect(stack.sandbox.requests).toHaveLength(6);
+    });
   });
 
   it('turns 100 throttled images into 120 calls, not 300', async () => {
@@ -122,6 +160,32 @@ describe('a refused credential is remembered (UPSTREAM_AUTH_FAILURE_CACHE_SECOND
       expect(codes((await stack.query(cached, { headers })).body)).toEqual(['UNAUTHENTICATED']);
       expect(stack.sandbox.requests).toHaveLength(2);
     });
+  });
+});
+
+describe('what a refusal takes away from the cache, however briefly calls are blocked', () => {
+  it('an answer cached before the upstream refused the token is never served again, fresh or stale', async () => {
+    const revoked = new Set<string>();
+    const sandbox = await startSandbox({ revokedTokens: revoked });
+    // UPSTREAM_AUTH_FAILURE_CACHE_SECONDS=0: no call is blocked, yet the refusal still counts against the cache.
+    const service = await appFor(sandbox.url, { cache: { ttlMs: 60_000, staleIfErrorMs: 60_000 }, upstream: { authFailureTtlMs: 0, retries: 0 } });
+    const headers = { 'x-auth-token': 'alice' };
+    const cached = `{ image(projectId: "${P}", id: "${DOC}") { id } }`;
+    try {
+      expect((await service.query(cached, { headers })).body).toEqual({ data: { image: { id: DOC } } });
+      revoked.add('alice');
+      expect(codes((await service.query(`{ image(projectId: "${P}", id: "${uuid(3)}") { id } }`, { headers })).body)).toEqual(['UNAUTHENTICATED']);
+      // Fresh in the cache, but fetched before the refusal: asked again, and refused again.
+      expect(codes((await service.query(cached, { headers })).body)).toEqual(['UNAUTHENTICATED']);
+      expect(sandbox.requests).toHaveLength(3);
+      // With the upstream gone, no stale copy stands in for it either.
+      await sandbox.close();
+      const down = await service.query(cached, { headers });
+      expect(codes(down.body)).toEqual(['UPSTREAM_UNAVAILABLE']);
+      expect(down.body.extensions).toBeUndefined();
+    } finally {
+      await service.close();
+    }
   });
 });
 

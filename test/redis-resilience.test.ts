@@ -65,26 +65,33 @@ describe('the per-caller rate limit is shared through Redis', () => {
 });
 
 describe('a frozen Redis (SIGSTOP: connected, never answering)', () => {
-  it('is skipped after three timeouts in a row, then probed again, and used once it answers', async () => {
+  it('is skipped after three timeouts in a row, probed by one command while the others go on without it, and used once it answers', async () => {
     const logs = captureLogs();
     const link = new RedisLink(redis.url, logs.logger, { skipForMs: 300 });
+    const ping = () => link.run((client) => client.ping());
+    const skipAfter = () => new Promise((resolve) => setTimeout(resolve, 300));
     try {
       await link.ready();
-      expect(await link.run((client) => client.ping())).toBe('PONG');
+      expect(await ping()).toBe('PONG');
       redis.freeze();
-      for (let n = 0; n < 3; n += 1) await expect(link.run((client) => client.ping())).rejects.toThrow(RedisSkipped);
-      expect(link.skipping).toBe(true);
-      const skipped = link.run((client) => client.ping());
-      await expect(skipped).rejects.toThrow('Redis is skipped for now');
-      expect(((await skipped.catch((error: unknown) => error)) as Error).cause).toBeInstanceOf(BrokenCircuitError);
+      for (let n = 0; n < 3; n += 1) await expect(ping()).rejects.toThrow(RedisSkipped);
+      const skipped = (await ping().catch((error: unknown) => error)) as Error;
+      expect([skipped.message, skipped.cause instanceof BrokenCircuitError]).toEqual(['Redis is skipped for now', true]);
       expect(logs.lines.filter((line) => line['level'] === 40).map((line) => line['msg'])).toEqual([
         'Redis is unreachable: the shared cache is off and queries go to the upstream until it returns',
       ]);
+
+      await skipAfter();
+      let probeSettled = false;
+      const probe = ping().finally(() => (probeSettled = true));
+      await expect(ping()).rejects.toThrow('Redis is skipped for now: a command is probing it');
+      expect(probeSettled).toBe(false);
+      await expect(probe).rejects.toThrow(RedisSkipped); // still frozen: skipped again
+
       redis.thaw();
-      // Skipped for skipForMs: only then does the next command probe Redis.
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      expect(await link.run((client) => client.ping())).toBe('PONG');
-      expect(link.skipping).toBe(false);
+      await skipAfter();
+      expect(await ping()).toBe('PONG');
+      expect(await ping()).toBe('PONG');
       await logs.waitFor((line) => line['msg'] === 'Redis is reachable again: the shared cache is back on');
     } finally {
       redis.thaw();

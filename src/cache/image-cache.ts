@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { ImageMetadata } from '../legacy/image-metadata.js';
 import type { ImageRef } from '../legacy/image-ref.js';
-import type { CacheStore } from './store.js';
+import type { CacheRecord, CacheStore } from './store.js';
 
 export interface ImageCacheOptions {
   readonly ttlMs: number;
@@ -65,14 +65,16 @@ export class ImageCache {
 
   async lookup(scope: string, ref: ImageRef): Promise<Lookup> {
     const answers = this.options.ttlMs > 0 || this.options.notFoundTtlMs > 0;
-    const refusals = this.options.refusalTtlMs > 0;
-    if (!answers && !refusals) return {};
-    const keys = [...(refusals ? [refusedKey(scope), refusedKey(scope, ref.projectId)] : []), ...(answers ? [this.key(scope, ref)] : [])];
-    const records = await this.store.getMany(keys);
-    for (const record of records) if (record?.kind === 'refused') return { refused: record.failure };
-    const answer = records.at(-1);
-    if (answer?.kind !== 'answer') return {};
-    const ageMs = Date.now() - answer.storedAt;
+    if (!answers && this.options.refusalTtlMs === 0) return {};
+    const [scopeRefusal, projectRefusal, answer] = await this.store.getMany([refusedKey(scope), refusedKey(scope, ref.projectId), this.key(scope, ref)]);
+    const now = Date.now();
+    // The latest refusal of this caller (everywhere, or in this project) wins.
+    let refusal: Extract<CacheRecord, { kind: 'refused' }> | undefined;
+    for (const record of [scopeRefusal, projectRefusal]) if (record?.kind === 'refused' && (!refusal || record.at > refusal.at)) refusal = record;
+    if (refusal && now < refusal.at + refusal.blockMs) return { refused: refusal.failure };
+    // An answer fetched before the upstream refused this caller is never served again, fresh or stale.
+    if (answer?.kind !== 'answer' || (refusal && answer.storedAt <= refusal.at)) return {};
+    const ageMs = now - answer.storedAt;
     return { answer: { metadata: answer.metadata, ageMs, freshForMs: answer.ttlMs - ageMs } };
   }
 
@@ -86,10 +88,16 @@ export class ImageCache {
     return ttlMs;
   }
 
-  /** Remembers, in the background, that the upstream refused this caller (401: everywhere; 403: in this project). */
+  /**
+   * Remembers, in the background, that the upstream refused this caller (401: everywhere; 403: in this project):
+   * no call is sent for `refusalTtlMs`, and nothing cached for it before now is served again, for as long as
+   * such an entry could live.
+   */
   refuse(scope: string, projectId: string, failure: 'unauthenticated' | 'forbidden'): void {
-    if (this.options.refusalTtlMs === 0) return;
-    this.write(failure === 'unauthenticated' ? refusedKey(scope) : refusedKey(scope, projectId), { kind: 'refused', failure }, this.options.refusalTtlMs);
+    const keptMs = Math.max(this.options.refusalTtlMs, this.options.ttlMs + this.options.staleIfErrorMs, this.options.notFoundTtlMs);
+    if (keptMs === 0) return;
+    const record: CacheRecord = { kind: 'refused', failure, at: Date.now(), blockMs: this.options.refusalTtlMs };
+    this.write(failure === 'unauthenticated' ? refusedKey(scope) : refusedKey(scope, projectId), record, keptMs);
   }
 
   /** Resolves once every write started so far has been made (or dropped). */

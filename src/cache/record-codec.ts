@@ -6,19 +6,21 @@ import type { CacheRecord } from './store.js';
  * order (a JSON object would not, for integer-like keys).
  */
 export function encodeRecord(record: CacheRecord): string {
-  if (record.kind === 'refused') return JSON.stringify({ refused: record.failure });
+  if (record.kind === 'refused') return JSON.stringify({ refused: record.failure, at: record.at, blockMs: record.blockMs });
   return JSON.stringify({ metadata: record.metadata?.entries.map(({ key, value }) => [key, value]) ?? null, storedAt: record.storedAt, ttlMs: record.ttlMs });
 }
 
 /** A stored value this version cannot read (another format, corruption) is a miss. */
 export function decodeRecord(stored: string): CacheRecord | undefined {
-  let json: { metadata?: unknown; storedAt?: unknown; ttlMs?: unknown; refused?: unknown };
+  let json: { metadata?: unknown; storedAt?: unknown; ttlMs?: unknown; refused?: unknown; at?: unknown; blockMs?: unknown };
   try {
     json = JSON.parse(stored) as typeof json;
   } catch {
     return undefined;
   }
-  if (json.refused === 'unauthenticated' || json.refused === 'forbidden') return { kind: 'refused', failure: json.refused };
+  if (json.refused === 'unauthenticated' || json.refused === 'forbidden') {
+    return typeof json.at === 'number' && typeof json.blockMs === 'number' ? { kind: 'refused', failure: json.refused, at: json.at, blockMs: json.blockMs } : undefined;
+  }
   const { metadata, storedAt, ttlMs } = json;
   if (typeof storedAt !== 'number' || typeof ttlMs !== 'number') return undefined;
   if (metadata === null) return { kind: 'answer', metadata: null, storedAt, ttlMs };

@@ -64,11 +64,6 @@ export class RedisLink {
     });
   }
 
-  /** Whether Redis is being skipped right now (after a few failures in a row, until a probe succeeds). */
-  get skipping(): boolean {
-    return this.breaker.state !== CircuitState.Closed;
-  }
-
   /** Resolves once connected, or once the first attempt has failed or taken 2 s; never rejects. */
   ready(): Promise<void> {
     return this.firstConnection;
@@ -80,6 +75,8 @@ export class RedisLink {
    */
   async run<T>(command: (client: Redis) => Promise<T>): Promise<T> {
     if (this.client.status !== 'ready') throw new RedisSkipped('Redis is not connected');
+    // While one command probes a Redis that failed, the others do not wait for it (cockatiel would make them).
+    if (this.breaker.state === CircuitState.HalfOpen) throw new RedisSkipped('Redis is skipped for now: a command is probing it');
     try {
       return await this.breaker.execute(() => command(this.client));
     } catch (error) {

@@ -4,8 +4,11 @@ import type { ImageMetadata } from '../legacy/image-metadata.js';
 export type CacheRecord =
   /** An upstream answer: the metadata, or `null` for "does not exist", with when it was fetched and for how long it is fresh. */
   | { readonly kind: 'answer'; readonly metadata: ImageMetadata | null; readonly storedAt: number; readonly ttlMs: number }
-  /** The upstream refused a caller's credential (401), or its access to a project (403), moments ago. */
-  | { readonly kind: 'refused'; readonly failure: 'unauthenticated' | 'forbidden' };
+  /**
+   * The upstream refused a caller's credential (401), or its access to a project (403), at `at`: no call is sent
+   * for `blockMs` after, and no answer cached before it is served again.
+   */
+  | { readonly kind: 'refused'; readonly failure: 'unauthenticated' | 'forbidden'; readonly at: number; readonly blockMs: number };
 
 /**
  * Where cached records live: in this process, or in Redis for all replicas. A store never throws and

@@ -69,10 +69,11 @@ export class LegacyClient {
 
   /** The image's metadata, or `null` when the upstream says it does not exist (404). Fails with an {@link UpstreamError}. */
   async getImageMetadata(ref: ImageRef, call: CallOptions): Promise<ImageMetadata | null> {
-    this.policy.retryBudget.recordCall();
     try {
-      return await this.breaker.execute(() =>
-        withRetries(() => this.attempt(ref, call), this.policy.retry, {
+      return await this.breaker.execute(() => {
+        // Counted once the breaker lets the call through: calls it fails fast never reach the upstream.
+        this.policy.retryBudget.recordCall();
+        return withRetries(() => this.attempt(ref, call), this.policy.retry, {
           ...call,
           onRetry: (error, attemptNo, delayMs) => this.policy.observer.retry(error, attemptNo, delayMs, call.requestId),
           mayRetry: () => {
@@ -80,8 +81,8 @@ export class LegacyClient {
             if (!allowed) this.policy.observer.retryOverBudget();
             return allowed;
           },
-        }),
-      );
+        });
+      });
     } catch (error) {
       if (error instanceof BrokenCircuitError) {
         throw new UpstreamError('unavailable', 'The legacy API is failing; calls to it are paused for a few seconds.', { cause: error });

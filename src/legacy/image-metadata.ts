@@ -6,7 +6,7 @@ export interface MetadataEntry {
 
 /** About how many bytes an image's data takes in a JSON response. */
 export interface ResponseSize {
-  /** The `metadata` list: every pair as `{"key": ..., "value": ...}`. */
+  /** The `metadata` list: every pair as `{"key": ..., "value": ..., "__typename": ...}`. */
   readonly entries: number;
   /** Every value once: the most the typed fields can carry, since each reads a different key. */
   readonly values: number;
@@ -43,8 +43,8 @@ export class ImageMetadata {
   }
 }
 
-/** `{"key":,"value":},` around each pair. */
-const ENTRY_OVERHEAD = 18;
+/** `{"key":,"value":,"__typename":"MetadataEntry"},` around each pair: the most a selection of it adds. */
+const ENTRY_OVERHEAD = 47;
 const PLAIN_ASCII = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 
 /** The bytes of `text` as a JSON string, quotes and escapes included. */

@@ -25,7 +25,7 @@ export function useOperationBudget(options: { maxImages: number }): Plugin {
         setResultAndStopExecution({
           errors: [
             operationTooLarge(
-              `Image.${field} is selected under ${names.length} names (${names.join(', ')}): its data would be copied into the response once per name. Select each field of an image once.`,
+              `${field} is selected under ${names.length} names (${names.join(', ')}): its data would be copied into the response once per name. Select each field of an image once.`,
             ),
           ],
         });

@@ -36,7 +36,10 @@ export interface OperationSize {
    * used instead of the assumed size.
    */
   readonly cost: number;
-  /** A field of one image selected under several names: its data would be copied once per name. */
+  /**
+   * A field of an image, or of something inside one (a metadata entry), selected under several names: its data
+   * would be copied once per name, and none of these fields takes an argument that could make the copies differ.
+   */
   readonly repeatedImageField?: { readonly field: string; readonly names: readonly string[] } | undefined;
 }
 
@@ -72,10 +75,14 @@ export function measureOperation(
   let images = 0;
   let repeatedImageField: OperationSize['repeatedImageField'];
 
-  /** The cost of a selection set on `type`, `multiplicity` times over; counts the images it holds on the way. */
-  const measure = (type: GraphQLObjectType, selectionSets: readonly SelectionSetNode[], multiplicity: number): number => {
+  /**
+   * The cost of a selection set on `type`, `multiplicity` times over; counts the images it holds on the way and,
+   * inside an image (`withinImage`), looks for a field selected twice.
+   */
+  const measure = (type: GraphQLObjectType, selectionSets: readonly SelectionSetNode[], multiplicity: number, withinImage = false): number => {
     const fields = collectFields(type, selectionSets);
-    if (type.name === IMAGE) repeatedImageField ??= repeatedField(fields);
+    const inImage = withinImage || type.name === IMAGE;
+    if (inImage) repeatedImageField ??= repeatedField(type, fields);
     let cost = 0;
     for (const nodes of fields.values()) {
       const [node] = nodes as [FieldNode];
@@ -86,10 +93,10 @@ export function measureOperation(
       const children = nodes.flatMap((each) => (each.selectionSet ? [each.selectionSet] : []));
       let childCost = 0;
       if (isObjectType(named)) {
-        childCost = measure(named, children, multiplicity * size);
+        childCost = measure(named, children, multiplicity * size, inImage);
       } else if (isAbstractType(named)) {
         // `_entities`: measured as the member its fragments select (Image, the one entity here).
-        childCost = Math.max(0, ...schema.getPossibleTypes(named).map((member) => measure(member, children, multiplicity * size)));
+        childCost = Math.max(0, ...schema.getPossibleTypes(named).map((member) => measure(member, children, multiplicity * size, inImage)));
       }
       if (named.name === IMAGE || (isAbstractType(named) && schema.getPossibleTypes(named).some((member) => member.name === IMAGE))) {
         images += multiplicity * size;
@@ -142,14 +149,14 @@ export function measureOperation(
   return { images, cost, repeatedImageField };
 }
 
-/** An Image field selected under more than one response name (all its fields take no argument: the copies would be identical). */
-function repeatedField(fields: ReadonlyMap<string, FieldNode[]>): OperationSize['repeatedImageField'] {
+/** A field of `type` selected under more than one response name, `__typename` included. */
+function repeatedField(type: GraphQLObjectType, fields: ReadonlyMap<string, FieldNode[]>): OperationSize['repeatedImageField'] {
   const namesByField = new Map<string, string[]>();
   for (const [name, [node]] of fields) {
-    if (!node || node.name.value === '__typename') continue;
+    if (!node) continue;
     namesByField.set(node.name.value, [...(namesByField.get(node.name.value) ?? []), name]);
   }
-  for (const [field, names] of namesByField) if (names.length > 1) return { field, names };
+  for (const [field, names] of namesByField) if (names.length > 1) return { field: `${type.name}.${field}`, names };
   return undefined;
 }
 

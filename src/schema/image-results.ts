@@ -1,4 +1,4 @@
-import { responsePathAsArray, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
+import { responsePathAsArray, type FieldNode, type GraphQLResolveInfo, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 import type { Context } from '../context.js';
 import { operationTooLarge } from '../errors.js';
 import type { ImageRecord } from '../image-loader.js';
@@ -44,13 +44,16 @@ interface SelectionShape {
 }
 
 const UNCHARGED = new Set(['id', 'projectId', '__typename', 'metadata']);
-// One per field node of the document: a document is parsed once and resolved many times. Image fields are
-// root fields (`image`, `images`, `_entities`), so a field node belongs to exactly one group of merged nodes.
-const shapes = new WeakMap<FieldNode, SelectionShape>();
+// Per operation and field node: a document is parsed once and resolved many times. Image fields are root
+// fields (`image`, `images`, `_entities`), so within one operation a field node belongs to one group of merged
+// nodes; a fragment shared by two operations of a document may be merged with other nodes in each.
+const shapes = new WeakMap<OperationDefinitionNode, Map<FieldNode, SelectionShape>>();
 
 function selectionShape(info: GraphQLResolveInfo): SelectionShape {
   const [node] = info.fieldNodes;
-  const known = node && shapes.get(node);
+  let ofOperation = shapes.get(info.operation);
+  if (!ofOperation) shapes.set(info.operation, (ofOperation = new Map()));
+  const known = node && ofOperation.get(node);
   if (known) return known;
   const shape: SelectionShape = { metadata: false, typed: false };
   const visit = (selectionSet: SelectionSetNode | undefined): void => {
@@ -66,6 +69,6 @@ function selectionShape(info: GraphQLResolveInfo): SelectionShape {
     }
   };
   for (const fieldNode of info.fieldNodes) visit(fieldNode.selectionSet);
-  if (node) shapes.set(node, shape);
+  if (node) ofOperation.set(node, shape);
   return shape;
 }
