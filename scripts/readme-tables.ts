@@ -31,7 +31,7 @@ const TABLES: Record<string, () => string> = {
   'request-errors': () =>
     table(
       ['code', 'status', 'when'],
-      Object.entries(ERROR_CODES).flatMap(([code, meaning]) => ('request' in meaning ? [[`\`${code}\``, meaning.status, meaning.request]] : [])),
+      Object.entries(ERROR_CODES).flatMap(([code, meaning]) => ('request' in meaning ? [[`\`${code}\``, String(meaning.status), meaning.request]] : [])),
     ),
   faults: () =>
     table(

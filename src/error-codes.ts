@@ -5,14 +5,14 @@
  *
  * `image`: what the code means on the path of one image (`null` there, the rest of the answer still sent).
  * `request`: what it means for a request refused whole (no `data`), with its HTTP `status` when the client
- * accepts `application/graphql-response+json`; with `application/json` a GraphQL request error is a 200,
- * as GraphQL over HTTP asks.
+ * accepts `application/graphql-response+json`; with `application/json` a GraphQL request error is a 200, as
+ * GraphQL over HTTP asks, except for a request that is `notGraphQL` at all, which keeps its status.
  */
 export const ERROR_CODES = {
   BAD_USER_INPUT: {
     image: 'An invalid project or image id, or too many ids (`extensions.argumentName` names the argument). No upstream call is made.',
     request: 'A variable of the wrong type, or a query over a GraphQL Armor limit (`MAX_DEPTH`, `MAX_ALIASES`, `MAX_COST`, `MAX_DIRECTIVES`).',
-    status: '400',
+    status: 400,
     retried: 'no',
   },
   UNAUTHENTICATED: {
@@ -46,32 +46,40 @@ export const ERROR_CODES = {
     image: 'The response already carries `MAX_RESPONSE_BYTES` of image data: this image result is left out.',
     request:
       'The operation can produce more than `MAX_IMAGES_PER_OPERATION` image results (`extensions.images`, `extensions.maxImages`), or selects a field of an image under two names. No upstream call is made.',
-    status: '400',
+    status: 400,
     retried: 'no',
   },
   INTERNAL_SERVER_ERROR: {
     image: 'Anything else (an upstream 400 or 409, a bug): the message is masked as `Unexpected error.` and the cause is logged.',
     retried: 'no',
   },
-  GRAPHQL_PARSE_FAILED: { request: 'A syntax error, or more than `MAX_TOKENS` tokens.', status: '400' },
+  GRAPHQL_PARSE_FAILED: { request: 'A syntax error, or more than `MAX_TOKENS` tokens.', status: 400 },
   GRAPHQL_VALIDATION_FAILED: {
     request: 'An unknown field or argument, a mutation or subscription (the schema has none), introspection while `INTROSPECTION=false`.',
-    status: '400',
+    status: 400,
   },
-  OPERATION_RESOLUTION_FAILURE: { request: 'A document of several operations with no `operationName`, or a name it does not hold.', status: '400' },
+  OPERATION_RESOLUTION_FAILURE: { request: 'A document of several operations with no `operationName`, or a name it does not hold.', status: 400 },
   BAD_REQUEST: {
-    request: 'A body that is not a GraphQL-over-HTTP request: not JSON, no `query`, `variables` or `operationName` of the wrong type. A 400 whatever the client accepts.',
-    status: '400',
+    request:
+      'Not a GraphQL-over-HTTP request: a body that is not JSON, no `query`, a parameter of the wrong type or (in a GET) not valid JSON; 405 for a method other than GET and POST, or a mutation sent by GET. Whatever the client accepts.',
+    status: 400,
+    notGraphQL: true,
   },
-  REQUEST_ENTITY_TOO_LARGE: { request: 'A body over `MAX_BODY_BYTES`, refused before it is read in full. A 413 whatever the client accepts.', status: '413' },
+  REQUEST_ENTITY_TOO_LARGE: { request: 'A body over `MAX_BODY_BYTES`, refused before it is read in full. Whatever the client accepts.', status: 413, notGraphQL: true },
   CSRF_PREVENTED: {
     request:
-      'A GET, or a POST that is not `application/json`, without a non-simple header such as `x-graphql-yoga-csrf` (what a browser form could send). A 403 whatever the client accepts.',
-    status: '403',
+      'A GET, or a POST of a content type a browser form can send (`text/plain`, `application/x-www-form-urlencoded`, `multipart/form-data`), without an `x-graphql-yoga-csrf` header (any value). Whatever the client accepts.',
+    status: 403,
+    notGraphQL: true,
   },
-  PERSISTED_QUERY_NOT_IN_LIST: { request: 'In trusted-documents mode, a document id that is not in `TRUSTED_DOCUMENTS_FILE`.', status: '400' },
-  PERSISTED_QUERY_ID_REQUIRED: { request: 'In trusted-documents mode, a request with neither a document id nor a query.', status: '400' },
-  CANNOT_SEND_PQ_ID_AND_BODY: { request: 'In trusted-documents mode, a request that sends a query instead of a document id.', status: '400' },
-} as const satisfies Record<string, { image?: string; request?: string; status?: string; retried?: string }>;
+  PERSISTED_QUERY_NOT_IN_LIST: { request: 'In trusted-documents mode, a document id that is not in `TRUSTED_DOCUMENTS_FILE`.', status: 400 },
+  PERSISTED_QUERY_ID_REQUIRED: { request: 'In trusted-documents mode, a request with neither a document id nor a query.', status: 400 },
+  CANNOT_SEND_PQ_ID_AND_BODY: { request: 'In trusted-documents mode, a request that sends a query instead of a document id.', status: 400 },
+} as const satisfies Record<string, { image?: string; request?: string; status?: number; notGraphQL?: true; retried?: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Whether a request refused with `code` keeps its 4xx even for a client that accepts `application/json`. */
+export function isNotGraphQL(code: unknown): boolean {
+  return typeof code === 'string' && code in ERROR_CODES && 'notGraphQL' in ERROR_CODES[code as ErrorCode];
+}

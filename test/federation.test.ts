@@ -75,6 +75,30 @@ describe('the subgraph', () => {
   });
 });
 
+describe('references that are missing or fail, through Hive Gateway', () => {
+  it("tells them apart as the README says: a failure carries the subgraph's serviceName and code, a missing image none", async () => {
+    const failing = await startServersSubgraph(0, '127.0.0.1', [
+      SERVERS[0]!,
+      SERVERS[3]!, // its image does not exist
+      { id: 'srv-f', name: 'failing', image: { projectId: P, id: FAULTS.unavailable.imageId } },
+    ]);
+    const local = await startGateway(composeSupergraph({ images: urls.images, servers: serverUrl(failing) }));
+    try {
+      for (const selection of ['metadata { key }', 'osType']) {
+        const { body } = await post(local.url, `{ servers { image { id ${selection} } } }`, { 'x-auth-token': 't' });
+        const fromImages = (index: number) =>
+          (body.errors ?? []).filter((error) => JSON.stringify(error['path']).startsWith(JSON.stringify(['servers', index, 'image']).slice(0, -1)) && (error['extensions'] as Record<string, unknown>)['serviceName'] === 'images');
+        expect(fromImages(0)).toEqual([]);
+        expect(fromImages(1)).toEqual([]);
+        expect(fromImages(2).map((error) => (error['extensions'] as Record<string, unknown>)['code'])).toEqual(['UPSTREAM_UNAVAILABLE']);
+      }
+    } finally {
+      await local.stop();
+      await new Promise((resolve) => failing.close(resolve));
+    }
+  });
+});
+
 describe('composition', () => {
   it('keeps the demand-control directives', () => {
     const supergraph = composeSupergraph(urls);

@@ -88,7 +88,8 @@ describe("Hive Gateway's HTTP cache, by this service's Cache-Control", () => {
   });
 
   it('keeps nothing that has an error', async () => {
-    const failing = `{ image(projectId: "${P}", id: "${FAULTS.unavailable.imageId}") { id } }`;
+    // A good image beside the failing one: without its error, this answer could be kept.
+    const failing = `{ good: image(projectId: "${P}", id: "${DOC}") { id } bad: image(projectId: "${P}", id: "${FAULTS.unavailable.imageId}") { id } }`;
     const before = service.received;
     expect((await ask(service, failing, 'anyone')).errors).toHaveLength(1);
     expect((await ask(service, failing, 'anyone')).errors).toHaveLength(1);

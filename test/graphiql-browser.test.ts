@@ -52,8 +52,18 @@ describe('GraphiQL in a real browser', () => {
     }
 
     // The editor underlines a deprecated field with a warning; hovering it tells why and where to go.
-    await page.locator('.graphiql-query-editor').getByText('osType', { exact: true }).first().hover();
-    await expect.poll(() => page.getByText('The field Image.osType is deprecated.', { exact: false }).count(), { timeout: 10_000 }).toBeGreaterThan(0);
+    // (The warning comes from the editor's language worker: hover until it has marked the field.)
+    const deprecatedField = page.locator('.graphiql-query-editor').getByText('osType', { exact: true }).first();
+    await expect
+      .poll(
+        async () => {
+          await page.mouse.move(0, 0);
+          await deprecatedField.hover();
+          return page.getByText('The field Image.osType is deprecated.', { exact: false }).count();
+        },
+        { timeout: 15_000 },
+      )
+      .toBeGreaterThan(0);
 
     // The docs pane: Query > Image. Deprecated fields are kept apart, behind "Show Deprecated Fields".
     await page.getByRole('button', { name: 'Show Documentation Explorer' }).click();

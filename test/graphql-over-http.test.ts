@@ -2,8 +2,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serverAudits } from 'graphql-http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ERROR_CODES, type ErrorCode } from '../src/error-codes.js';
 import { DOCUMENTED_IMAGE } from '../src/sandbox/samples.js';
-import { startStack, type Stack } from './helpers/stack.js';
+import { startStack, withStack, type AppOptions, type Stack } from './helpers/stack.js';
 
 let stack: Stack;
 let server: Server;
@@ -57,10 +58,67 @@ describe('the status of a request refused before it runs', () => {
 
   it('a request that is not GraphQL keeps its 4xx whatever the client accepts', async () => {
     for (const accept of ['application/json', 'application/graphql-response+json']) {
-      expect([(await send('{nope', accept)).status, codeOf(await send('{nope', accept))]).toEqual([400, ['BAD_REQUEST']]);
+      const notJson = await send('{nope', accept);
+      expect([notJson.status, codeOf(notJson)]).toEqual([400, ['BAD_REQUEST']]);
       expect(codeOf(await send(JSON.stringify({ query: '{ __typename }', operationName: {} }), accept))).toEqual(['BAD_REQUEST']);
       const get = await fetch(`${url}?query=${encodeURIComponent('{ __typename }')}`, { headers: { accept } });
       expect(get.status).toBe(403);
     }
+  });
+});
+
+describe('every request error code of src/error-codes.ts, as a client gets it', () => {
+  const P = DOCUMENTED_IMAGE.projectId;
+  const json = (body: unknown) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const get = (params: string) => ({ path: `/graphql?${params}`, method: 'GET', headers: { 'x-graphql-yoga-csrf': '1' } });
+  const provocations: Array<{ code: ErrorCode; options?: AppOptions; request: { path?: string; method: string; headers: Record<string, string>; body?: string } }> = [
+    { code: 'BAD_USER_INPUT', request: json({ query: 'query ($p: ID!) { image(projectId: $p, id: "x") { id } }', variables: { p: {} } }) },
+    { code: 'BAD_USER_INPUT', request: json({ query: `{ ${Array.from({ length: 21 }, (_, n) => `a${n}: image(projectId: "${P}", id: "${DOCUMENTED_IMAGE.imageId}") { id }`).join(' ')} }` }) },
+    { code: 'OPERATION_TOO_LARGE', request: json({ query: `query ($ids: [ID!]!) { a: images(projectId: "${P}", ids: $ids) { id } b: images(projectId: "${P}", ids: $ids) { id } c: images(projectId: "${P}", ids: $ids) { id } }`, variables: { ids: Array(100).fill(DOCUMENTED_IMAGE.imageId) } }) },
+    { code: 'GRAPHQL_PARSE_FAILED', request: json({ query: '{ image(' }) },
+    { code: 'GRAPHQL_VALIDATION_FAILED', request: json({ query: '{ nope }' }) },
+    { code: 'GRAPHQL_VALIDATION_FAILED', request: json({ query: 'mutation { nope }' }) },
+    { code: 'OPERATION_RESOLUTION_FAILURE', request: json({ query: 'query A { __typename } query B { __typename }' }) },
+    { code: 'BAD_REQUEST', request: { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{nope' } },
+    { code: 'BAD_REQUEST', request: get(`query=${encodeURIComponent('{ __typename }')}&variables=${encodeURIComponent('{bad')}`) },
+    { code: 'BAD_REQUEST', request: json({ query: '{ __typename }', operationName: {} }) },
+    { code: 'REQUEST_ENTITY_TOO_LARGE', options: { http: { maxBodyBytes: 1024 } }, request: json({ query: '{ __typename }', variables: { pad: 'x'.repeat(2000) } }) },
+    { code: 'CSRF_PREVENTED', request: { path: `/graphql?query=${encodeURIComponent('{ __typename }')}`, method: 'GET', headers: {} } },
+    { code: 'CSRF_PREVENTED', request: { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ query: '{ __typename }' }) } },
+    { code: 'PERSISTED_QUERY_NOT_IN_LIST', options: { trustedDocuments: new Map([['d', '{ __typename }']]) }, request: json({ documentId: 'nope' }) },
+    { code: 'PERSISTED_QUERY_ID_REQUIRED', options: { trustedDocuments: new Map([['d', '{ __typename }']]) }, request: json({}) },
+    { code: 'CANNOT_SEND_PQ_ID_AND_BODY', options: { trustedDocuments: new Map([['d', '{ __typename }']]) }, request: json({ query: '{ __typename }' }) },
+  ];
+
+  it('provokes each one', () => {
+    const listed = Object.entries(ERROR_CODES).flatMap(([code, meaning]) => ('request' in meaning ? [code] : []));
+    expect([...new Set(provocations.map((provocation) => provocation.code))].sort()).toEqual(listed.sort());
+  });
+
+  it.each(provocations.map((provocation) => [provocation.code, provocation] as const))('%s: the status the record gives, 200 with application/json unless not GraphQL', async (code, provocation) => {
+    const meaning = ERROR_CODES[code] as { status: number; notGraphQL?: true };
+    await withStack(provocation.options ?? {}, async (stack) => {
+      for (const [accept, status] of [
+        ['application/graphql-response+json', meaning.status],
+        ['application/json', meaning.notGraphQL ? meaning.status : 200],
+      ] as const) {
+        const { path = '/graphql', method, headers, body } = provocation.request;
+        const response = await stack.app.fetch(`http://localhost${path}`, { method, headers: { ...headers, accept }, ...(body !== undefined && { body }) });
+        const answer = (await response.json()) as { data?: unknown; errors: Array<{ extensions: { code: string } }> };
+        expect({ status: response.status, codes: answer.errors.map((error) => error.extensions.code), data: answer.data }).toEqual({ status, codes: [code], data: undefined });
+      }
+      expect(stack.sandbox.requests).toEqual([]);
+    });
+  });
+
+  it('BAD_REQUEST is a 405 for another method, or a mutation sent by GET', async () => {
+    await withStack({}, async (stack) => {
+      const put = await stack.app.fetch('http://localhost/graphql', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) });
+      const mutation = await stack.app.fetch(`http://localhost/graphql?query=${encodeURIComponent('mutation { nope }')}`, { headers: { 'x-graphql-yoga-csrf': '1' } });
+      for (const response of [put, mutation]) {
+        expect(response.status).toBe(405);
+        expect(((await response.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]?.extensions.code).toBe('BAD_REQUEST');
+      }
+    });
   });
 });

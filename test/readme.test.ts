@@ -46,7 +46,7 @@ describe('README', () => {
     } finally {
       child.removeAllListeners('exit');
       child.kill('SIGTERM');
-      if (child.exitCode === null) await once(child, 'exit');
+      if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
     }
   }, 60_000);
 });

@@ -1,10 +1,9 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
+import type { JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuthConfig } from '../src/config.js';
 import { DOCUMENTED_IMAGE, SAMPLE_PROJECT_ID } from '../src/sandbox/samples.js';
 import { startSandbox, type Sandbox } from '../src/sandbox/server.js';
+import { AUDIENCE, ISSUER, startJwks, type Jwks } from './helpers/jwks.js';
 import { captureLogs } from './helpers/logs.js';
 import { buildService, startService } from './helpers/service.js';
 import { appFor, type TestApp } from './helpers/stack.js';
@@ -12,32 +11,23 @@ import { appFor, type TestApp } from './helpers/stack.js';
 const P = SAMPLE_PROJECT_ID;
 const DOC = DOCUMENTED_IMAGE.imageId;
 const KEY = { accessKey: 'HPUAEXAMPLEAK000001', secretKey: 'the-service-secret-key-never-to-be-seen' };
-const ISSUER = 'https://auth.example.test/';
-const AUDIENCE = 'ecs-image-graph';
 const uuid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 
 let sandbox: Sandbox;
-let jwks: Server;
-let signingKey: CryptoKey;
-let strangerKey: CryptoKey;
+let jwks: Jwks;
 let service: TestApp;
 const logs = captureLogs('debug');
+const jwt = (claims: JWTPayload, options?: Parameters<Jwks['sign']>[1]) => jwks.sign(claims, options);
 
-/** A JSON Web Key Set on loopback, holding the public half of `signingKey` only. */
 beforeAll(async () => {
-  const [signing, stranger] = await Promise.all([generateKeyPair('RS256'), generateKeyPair('RS256')]);
-  signingKey = signing.privateKey;
-  strangerKey = stranger.privateKey;
-  const body = JSON.stringify({ keys: [{ ...(await exportJWK(signing.publicKey)), kid: 'test-key', alg: 'RS256', use: 'sig' }] });
-  jwks = createServer((_request, response) => response.writeHead(200, { 'content-type': 'application/json' }).end(body));
-  await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
+  jwks = await startJwks();
   sandbox = await startSandbox({ accessKeys: [KEY] });
   const auth: AuthConfig = {
     mode: 'service',
     ...KEY,
     securityToken: undefined,
     allowedProjectIds: new Set([P]),
-    callers: { kind: 'jwt', jwksUrl: new URL(`http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks.json`), issuer: ISSUER, audience: AUDIENCE },
+    callers: { kind: 'jwt', jwksUrl: jwks.url, issuer: ISSUER, audience: AUDIENCE },
   };
   service = await appFor(sandbox.url, {
     auth,
@@ -49,18 +39,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await service.close();
   await sandbox.close();
-  await new Promise((resolve) => jwks.close(resolve));
+  await jwks.close();
 });
-
-function jwt(claims: JWTPayload, options: { key?: CryptoKey; expiresIn?: string; issuer?: string; audience?: string } = {}): Promise<string> {
-  return new SignJWT(claims)
-    .setProtectedHeader({ alg: 'RS256', kid: 'test-key' })
-    .setIssuer(options.issuer ?? ISSUER)
-    .setAudience(options.audience ?? AUDIENCE)
-    .setIssuedAt()
-    .setExpirationTime(options.expiresIn ?? '5m')
-    .sign(options.key ?? signingKey);
-}
 
 async function ask(ids: string[], authorization?: string) {
   sandbox.requests.length = 0;
@@ -81,7 +61,7 @@ describe('AUTH_MODE=service with SERVICE_CALLER_AUTH=jwt', () => {
   it.each([
     ['no Authorization header', async () => undefined, 'No credential: send a JWT in the Authorization header (Bearer).'],
     ['a token that is not a JWT', async () => 'Bearer not-a-jwt', 'The JWT was not accepted: it is not a well-formed JWT.'],
-    ['a JWT signed by another key', async () => `Bearer ${await jwt({ sub: 'mallory' }, { key: strangerKey })}`, 'The JWT was not accepted: its signature does not verify.'],
+    ['a JWT signed by another key', async () => `Bearer ${await jwt({ sub: 'mallory' }, { key: jwks.strangerKey })}`, 'The JWT was not accepted: its signature does not verify.'],
     ['an expired JWT', async () => `Bearer ${await jwt({ sub: 'alice' }, { expiresIn: '-1m' })}`, 'The JWT was not accepted: it has expired.'],
     ['another audience', async () => `Bearer ${await jwt({ sub: 'alice' }, { audience: 'another-service' })}`, 'The JWT was not accepted: its "aud" claim is wrong or missing.'],
     ['another issuer', async () => `Bearer ${await jwt({ sub: 'alice' }, { issuer: 'https://evil.example.test/' })}`, 'The JWT was not accepted: its "iss" claim is wrong or missing.'],

@@ -24,20 +24,23 @@ export const SERVERS = [
   { id: 'srv-5', name: 'win-1', image: image(windows!.imageId) },
 ];
 
-export function createServersSubgraph() {
+export type SampleServer = (typeof SERVERS)[number];
+
+/** @param servers what `servers` answers: the samples, or (tests) others */
+export function createServersSubgraph(servers: readonly SampleServer[] = SERVERS) {
   const schema = buildSubgraphSchema({
     typeDefs: parse(SERVERS_SDL),
     resolvers: {
-      Query: { servers: () => SERVERS },
-      Server: { __resolveReference: (reference: { id: string }) => SERVERS.find((server) => server.id === reference.id) ?? null },
+      Query: { servers: () => servers },
+      Server: { __resolveReference: (reference: { id: string }) => servers.find((server) => server.id === reference.id) ?? null },
     },
   });
   return createYoga({ schema, graphqlEndpoint: '/graphql', healthCheckEndpoint: '/healthz', landingPage: false });
 }
 
 /** Serves the subgraph; resolves with its server once listening. */
-export async function startServersSubgraph(port: number, host: string): Promise<Server> {
-  const server = createServer(createServersSubgraph());
+export async function startServersSubgraph(port: number, host: string, servers: readonly SampleServer[] = SERVERS): Promise<Server> {
+  const server = createServer(createServersSubgraph(servers));
   await new Promise<void>((resolve) => server.listen(port, host, resolve));
   return server;
 }

@@ -1,5 +1,6 @@
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../context.js';
+import { COST_HEADER } from './operation-budget.js';
 
 /**
  * Who may keep a response: `private` when it depends on the caller's credential (passthrough, and service
@@ -13,10 +14,13 @@ export type CacheVisibility = 'private' | 'public';
  * cache, Hive Gateway's HTTP cache) keep only what they may, and no longer than this service's own cache would:
  * `no-store` for a response with any error, or one that read no image; otherwise `<visibility>, max-age=N`
  * where N is the smallest time, in whole seconds, any image it read stays fresh here (0 with the cache off, or
- * for a stale answer).
+ * for a stale answer). `Vary` names the request headers the answer depends on, so that no cache (a browser's
+ * included) serves it to a request that differs in them: the media type (`Accept`), the CORS headers
+ * (`Origin`), `extensions.cost` (`graphql-cost`), and for a private answer the caller's credential.
  */
 export function useCacheControl(visibility: CacheVisibility): Plugin {
   const verdicts = new WeakMap<Request, string>();
+  const vary = ['Accept', 'Origin', COST_HEADER, ...(visibility === 'private' ? ['X-Auth-Token', 'Authorization'] : [])].join(', ');
   return {
     onExecute({ args }) {
       const context = args.contextValue as unknown as Context & { request: Request };
@@ -31,7 +35,9 @@ export function useCacheControl(visibility: CacheVisibility): Plugin {
     },
     onResponse({ request, response }) {
       // Requests refused before they ran, and everything that is not an operation, are never cached.
-      response.headers.set('cache-control', verdicts.get(request) ?? 'no-store');
+      const verdict = verdicts.get(request) ?? 'no-store';
+      response.headers.set('cache-control', verdict);
+      if (verdict !== 'no-store') response.headers.append('vary', vary);
     },
   };
 }

@@ -1,8 +1,6 @@
 import type { Plugin } from 'graphql-yoga';
+import { isNotGraphQL } from '../error-codes.js';
 import { badRequest, refusalCode } from '../errors.js';
-
-/** Refusals of a request that is not GraphQL at all: its 4xx stands whatever the client accepts. */
-const NOT_GRAPHQL = new Set(['BAD_REQUEST', 'REQUEST_ENTITY_TOO_LARGE', 'CSRF_PREVENTED']);
 
 /**
  * The status of a request that never ran (unparseable, invalid, wrong variables, over a limit, refused by CSRF
@@ -14,6 +12,19 @@ const NOT_GRAPHQL = new Set(['BAD_REQUEST', 'REQUEST_ENTITY_TOO_LARGE', 'CSRF_PR
  */
 export function useRequestErrorStatus(): Plugin {
   return {
+    onRequestParse({ requestParser, setRequestParser }) {
+      // Yoga reads a GET's `variables` and `extensions` with JSON.parse: a SyntaxError would be masked as an
+      // unexpected error (logged with its stack, for any client to trigger). It is a malformed request.
+      if (!requestParser) return;
+      setRequestParser(async (request) => {
+        try {
+          return await requestParser(request);
+        } catch (error) {
+          if (error instanceof SyntaxError) throw badRequest(`A request parameter is not valid JSON: ${error.message}`);
+          throw error;
+        }
+      });
+    },
     onParams({ params }) {
       // Yoga checks `query` and `variables`, not this one: any other type would only fail later, as if the name were unknown.
       const { operationName } = params as { operationName?: unknown };
@@ -32,7 +43,7 @@ export function useRequestErrorStatus(): Plugin {
           const status = extensions.http?.status ?? (refused ? 400 : undefined);
           if (status === undefined || status < 400 || status >= 500) continue;
           extensions['code'] ??= refusalCode(status);
-          extensions.http = { ...extensions.http, status, spec: !NOT_GRAPHQL.has(String(extensions['code'])) };
+          extensions.http = { ...extensions.http, status, spec: !isNotGraphQL(extensions['code']) };
           delete extensions['originalError'];
         }
       }
