@@ -1,14 +1,17 @@
 /**
- * The README's generated tables: the settings (from src/config.ts), the error codes (src/error-codes.ts) and
- * the sandbox's faults (from src/sandbox/faults.ts), so the documentation cannot drift from the code.
+ * The README's generated tables: the settings (from src/config.ts), the error codes (src/error-codes.ts), the
+ * sandbox's faults (from src/sandbox/faults.ts) and the benchmark's figures (bench/results.json), so the
+ * documentation cannot drift from the code or the measurements.
  * Usage: tsx scripts/readme-tables.ts          rewrites the tables in README.md
  *        tsx scripts/readme-tables.ts --check  fails when README.md differs
  */
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { settings } from '../src/config.js';
 import { ERROR_CODES } from '../src/error-codes.js';
 import { FAULTS } from '../src/sandbox/faults.js';
+import { performanceSection, RESULTS_FILE, type BenchResults } from './bench-results.js';
 import { writeOrCheck } from './generated-file.js';
 
 const README = new URL('../README.md', import.meta.url);
@@ -33,6 +36,8 @@ const TABLES: Record<string, () => string> = {
       ['code', 'status', 'when'],
       Object.entries(ERROR_CODES).flatMap(([code, meaning]) => ('request' in meaning ? [[`\`${code}\``, String(meaning.status), meaning.request]] : [])),
     ),
+  // The figures of the last `npm run bench -- --write`, kept in bench/results.json.
+  performance: () => performanceSection(JSON.parse(readFileSync(RESULTS_FILE, 'utf8')) as BenchResults),
   faults: () =>
     table(
       ['Image id (any project)', 'The sandbox answers'],

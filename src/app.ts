@@ -9,6 +9,8 @@ import { useGraphQLMetrics } from './observability/graphql-metrics.js';
 import type { Metrics } from './observability/metrics.js';
 import type { Tracing } from './observability/tracing.js';
 import { limitPlugins } from './plugins/limits.js';
+import { useBodyLimit } from './plugins/body-limit.js';
+import { useCompiledExecution } from './plugins/compiled-execution.js';
 import { useCacheControl, type CacheVisibility } from './plugins/cache-control.js';
 import { COST_HEADER, useOperationBudget } from './plugins/operation-budget.js';
 import { useRequestErrorStatus } from './plugins/request-errors.js';
@@ -27,6 +29,8 @@ export interface AppDeps extends ContextDeps {
   /** Whether gateway and CDN caches may share this service's answers between callers. */
   readonly cacheVisibility: CacheVisibility;
 }
+
+const GRAPHQL_ENDPOINT = '/graphql';
 
 /** Headers a browser page on an allowed origin may send. */
 const CORS_HEADERS = ['content-type', 'x-auth-token', 'authorization', 'x-request-id', 'graphql-client-name', 'apollographql-client-name', 'traceparent', 'x-graphql-yoga-csrf', COST_HEADER];
@@ -50,15 +54,17 @@ function corsFor(origins: readonly string[]) {
  */
 export function createApp(deps: AppDeps) {
   const scopes = createRequestScopes({ deadlineMs: deps.limits.deadlineMs, tracing: deps.tracing, logger: deps.logger });
+  const schema = createSchema({ imagesMaxIds: deps.limits.imagesMaxIds });
   return createYoga({
-    schema: createSchema({ imagesMaxIds: deps.limits.imagesMaxIds }),
+    schema,
     context: createContextFactory(deps, scopes.scopeFor),
-    graphqlEndpoint: '/graphql',
+    graphqlEndpoint: GRAPHQL_ENDPOINT,
     healthCheckEndpoint: '/healthz',
     landingPage: false,
     maskedErrors: { maskError },
     logging: yogaLogger(deps.logger),
-    maxRequestBodySize: deps.http.maxBodyBytes,
+    // Counted by useBodyLimit instead, which reads a body with a Content-Length as it is.
+    maxRequestBodySize: false,
     cors: corsFor(deps.http.corsOrigins),
     // The self-contained GraphiQL: Yoga's default page loads its scripts from a CDN and is blank offline.
     renderGraphiQL,
@@ -67,11 +73,13 @@ export function createApp(deps: AppDeps) {
       scopes.plugin,
       useReadinessCheck({ endpoint: '/readyz', check: () => deps.isReady() }),
       useCSRFPrevention(),
-      useGraphQLMetrics(deps.metrics.registry),
+      useBodyLimit(deps.http.maxBodyBytes),
+      useGraphQLMetrics(deps.metrics.registry, GRAPHQL_ENDPOINT),
       ...limitPlugins({ limits: deps.queryLimits, introspection: deps.http.introspection, trustedDocuments: deps.http.trustedDocuments }),
       useOperationBudget({ maxImages: deps.limits.maxImages }),
       useCacheControl(deps.cacheVisibility),
       useRequestErrorStatus(),
+      useCompiledExecution(schema),
     ],
   });
 }

@@ -61,6 +61,11 @@ export function badRequest(message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'BAD_REQUEST' satisfies ErrorCode, http: { status: 400 } } });
 }
 
+/** A request body over `MAX_BODY_BYTES`: 413 whatever the client accepts. */
+export function requestTooLarge(): GraphQLError {
+  return new GraphQLError('Request body too large', { extensions: { code: 'REQUEST_ENTITY_TOO_LARGE' satisfies ErrorCode, http: { status: 413 } } });
+}
+
 /** The code a client sees for `error`: its own, or, for an error that has none (masked, unexpected), INTERNAL_SERVER_ERROR. */
 export function codeOf(error: { extensions?: Readonly<Record<string, unknown>> } | undefined): string {
   const code = error?.extensions?.['code'];

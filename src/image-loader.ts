@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import PQueue from 'p-queue';
+import pLimit from 'p-limit';
 import type { ImageMetadata } from './legacy/image-metadata.js';
 import { imageRefKey, type ImageRef } from './legacy/image-ref.js';
 
@@ -20,14 +20,14 @@ export type ImageLoader = DataLoader<ImageRef, ImageRecord | null, string>;
  * `maxConcurrency` at a time.
  */
 export function createImageLoader(fetchImage: FetchImage, maxConcurrency: number, onBatch: (size: number) => void = () => undefined): ImageLoader {
-  const queue = new PQueue({ concurrency: maxConcurrency });
+  const limit = pLimit(maxConcurrency);
   return new DataLoader(
     // DataLoader's contract: one result per key, in key order, an Error for a key that failed; never a rejected batch.
     (refs) => {
       onBatch(refs.length);
       return Promise.all(
         refs.map((ref) =>
-          queue.add(() => fetchImage(ref)).then(
+          limit(fetchImage, ref).then(
             (metadata) => (metadata === null ? null : { ...ref, metadata }),
             (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
           ),

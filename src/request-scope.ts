@@ -22,6 +22,10 @@ export interface RequestScope {
 interface ScopeState extends RequestScope {
   readonly startedAt: number;
   readonly timer: NodeJS.Timeout;
+  /** Stops listening to the request's own signal. */
+  readonly detach: () => void;
+  /** The request turned out to be a GraphQL operation (not health, metrics or GraphiQL). */
+  isOperation?: boolean;
   span: Span | undefined;
   traceContext: TraceContext | undefined;
   operationName: string | undefined;
@@ -36,23 +40,29 @@ const SANE_REQUEST_ID = /^[\w.:-]{1,128}$/;
  * is sent: a timer left running would hold the request in memory until it fired), its trace span, and the
  * one log line per GraphQL operation (name, client, status, duration, error codes).
  */
-export function createRequestScopes(options: { deadlineMs: number; tracing: Pick<Tracing, 'startOperation'>; logger: Logger }) {
+export function createRequestScopes(options: { deadlineMs: number; tracing: Pick<Tracing, 'enabled' | 'startOperation'>; logger: Logger }) {
   const scopes = new WeakMap<Request, ScopeState>();
+  // The line per operation holds only what this file puts in it, none of it a credential: it skips the
+  // redaction that every other line goes through (which costs more than writing the line).
+  const operationLog = options.logger.child({}, { redact: [] });
 
   function open(request: Request): ScopeState {
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(new DOMException('The operation deadline passed.', 'TimeoutError')), options.deadlineMs);
-    const signal = AbortSignal.any([request.signal, deadline.signal]);
-    // Every upstream call of the operation listens to this signal while it runs or queues: an operation
-    // of a hundred images has a hundred listeners, and Node's leak warning (at 10) would be a false alarm.
-    setMaxListeners(0, signal);
+    // One signal per request, for its deadline and for the client going away: every upstream call listens to it.
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new DOMException('The operation deadline passed.', 'TimeoutError')), options.deadlineMs);
+    const clientLeft = () => controller.abort(request.signal.reason);
+    if (request.signal.aborted) clientLeft();
+    else request.signal.addEventListener('abort', clientLeft, { once: true });
+    // An operation of a hundred images has a hundred listeners, and Node's leak warning (at 10) would be a false alarm.
+    setMaxListeners(0, controller.signal);
     const offered = request.headers.get('x-request-id');
     const scope: ScopeState = {
       requestId: offered && SANE_REQUEST_ID.test(offered) ? offered : randomUUID(),
-      signal,
+      signal: controller.signal,
       deadlineAt: Date.now() + options.deadlineMs,
       startedAt: performance.now(),
       timer,
+      detach: () => request.signal.removeEventListener('abort', clientLeft),
       span: undefined,
       traceContext: undefined,
       operationName: undefined,
@@ -71,6 +81,8 @@ export function createRequestScopes(options: { deadlineMs: number; tracing: Pick
       const scope = scopes.get(request);
       if (!scope) return;
       scope.operationName = params.operationName ?? undefined;
+      scope.isOperation = true;
+      if (!options.tracing.enabled) return;
       scope.span = options.tracing.startOperation(request.headers, 'graphql operation');
       scope.span.setAttribute('request.id', scope.requestId);
       scope.traceContext = contextWithSpan(scope.span);
@@ -81,8 +93,9 @@ export function createRequestScopes(options: { deadlineMs: number; tracing: Pick
       if (!scope || !operation) return;
       scope.operationName = operation.name?.value ?? scope.operationName;
       scope.operationType = operation.operation;
-      scope.span?.updateName(`${operation.operation} ${scope.operationName ?? 'Anonymous'}`);
-      scope.span?.setAttributes({ 'graphql.operation.type': operation.operation, 'graphql.operation.name': scope.operationName ?? '' });
+      if (!scope.span) return;
+      scope.span.updateName(`${operation.operation} ${scope.operationName ?? 'Anonymous'}`);
+      scope.span.setAttributes({ 'graphql.operation.type': operation.operation, 'graphql.operation.name': scope.operationName ?? '' });
     },
     onResultProcess({ request, result }) {
       const scope = scopes.get(request);
@@ -97,10 +110,13 @@ export function createRequestScopes(options: { deadlineMs: number; tracing: Pick
       if (!scope) return;
       scopes.delete(request);
       clearTimeout(scope.timer);
+      scope.detach();
       response.headers.set('x-request-id', scope.requestId);
-      if (!scope.span) return; // not a GraphQL operation: health, metrics, GraphiQL
-      scope.span.setAttribute('http.response.status_code', response.status);
-      endSpan(scope.span, scope.errorCodes.length > 0, scope.errorCodes.join(', ') || undefined);
+      if (!scope.isOperation) return; // not a GraphQL operation: health, metrics, GraphiQL
+      if (scope.span) {
+        scope.span.setAttribute('http.response.status_code', response.status);
+        endSpan(scope.span, scope.errorCodes.length > 0, scope.errorCodes.join(', ') || undefined);
+      }
       const line = {
         requestId: scope.requestId,
         operationName: scope.operationName ?? 'Anonymous',
@@ -111,8 +127,8 @@ export function createRequestScopes(options: { deadlineMs: number; tracing: Pick
         errorCodes: [...new Set(scope.errorCodes)],
         errors: scope.errorCodes.length,
       };
-      if (scope.errorCodes.length > 0) options.logger.warn(line, 'graphql operation');
-      else options.logger.info(line, 'graphql operation');
+      if (scope.errorCodes.length > 0) operationLog.warn(line, 'graphql operation');
+      else operationLog.info(line, 'graphql operation');
     },
   };
 

@@ -32,6 +32,8 @@ describe('docker-compose.yml runs only what the tests run', () => {
     const services = await compose();
     expect(services['ecs-image-graph']?.command).toBeUndefined();
     expect(await dockerfileCommand()).toEqual(PROGRAMS.service.command);
+    const { scripts } = JSON.parse(await read('package.json')) as { scripts: Record<string, string> };
+    expect(scripts['start']).toBe(PROGRAMS.service.command.join(' '));
     expect(services['sandbox']?.command).toEqual(PROGRAMS.sandbox.command);
     expect(services['servers']?.command).toEqual(PROGRAMS.servers.command);
     expect(services['redis']?.command).toEqual(['redis-server', ...REDIS_ARGS]);

@@ -65,8 +65,12 @@ export class ImageCache {
 
   async lookup(scope: string, ref: ImageRef): Promise<Lookup> {
     const answers = this.options.ttlMs > 0 || this.options.notFoundTtlMs > 0;
-    if (!answers && this.options.refusalTtlMs === 0) return {};
-    const [scopeRefusal, projectRefusal, answer] = await this.store.getMany([refusedKey(scope), refusedKey(scope, ref.projectId), this.key(scope, ref)]);
+    // A refusal is stored when calls are blocked after it, or when there are answers it must take back.
+    const refusals = answers || this.options.refusalTtlMs > 0;
+    if (!refusals) return {};
+    const keys = [refusedKey(scope), refusedKey(scope, ref.projectId)];
+    if (answers) keys.push(this.key(scope, ref));
+    const [scopeRefusal, projectRefusal, answer] = await this.store.getMany(keys);
     const now = Date.now();
     // The latest refusal of this caller (everywhere, or in this project) wins.
     let refusal: Extract<CacheRecord, { kind: 'refused' }> | undefined;

@@ -1,5 +1,5 @@
 import { BrokenCircuitError, type CircuitBreakerPolicy } from 'cockatiel';
-import PQueue from 'p-queue';
+import pLimit, { type LimitFunction } from 'p-limit';
 import type { Dispatcher } from 'undici';
 import { credentialHeaders, type Credential } from './credentials.js';
 import { abortReason, errorFromException, errorFromStatus, firstHeader, UpstreamError } from './errors.js';
@@ -35,7 +35,7 @@ export interface ClientPolicy {
   readonly retryBudget: RetryBudget;
   /** Told of every attempt and retry (metrics and logs). */
   readonly observer: Pick<Observer, 'attempt' | 'retry' | 'retryOverBudget'>;
-  readonly tracing: Pick<Tracing, 'startUpstreamCall'>;
+  readonly tracing: Pick<Tracing, 'enabled' | 'startUpstreamCall'>;
 }
 
 /** A success body larger than this is refused rather than buffered: real metadata is a few kilobytes. */
@@ -53,7 +53,7 @@ const MAX_ERROR_BODY_BYTES = 64 * 1024;
 export class LegacyClient {
   private readonly basePath: string;
   private readonly host: string;
-  private readonly slots: PQueue;
+  private readonly slots: LimitFunction;
 
   /** @param endpoint the regional ECS endpoint, e.g. `https://ecs.cn-north-4.myhuaweicloud.com`; a path prefix is kept. */
   constructor(
@@ -64,7 +64,7 @@ export class LegacyClient {
   ) {
     this.basePath = endpoint.pathname.replace(/\/+$/, '');
     this.host = endpoint.host;
-    this.slots = new PQueue({ concurrency: policy.maxConnections });
+    this.slots = pLimit(policy.maxConnections);
   }
 
   /** The image's metadata, or `null` when the upstream says it does not exist (404). Fails with an {@link UpstreamError}. */
@@ -91,13 +91,16 @@ export class LegacyClient {
     }
   }
 
-  /** One attempt, once a connection slot is free; waiting for the slot ends at the deadline. */
+  /**
+   * One attempt, once a connection slot is free. Waiting for a slot ends at the deadline; a queued attempt
+   * whose caller has given up is skipped when its turn comes, without a call.
+   */
   private attempt(ref: ImageRef, call: CallOptions): Promise<ImageMetadata | null> {
-    return this.slots
-      .add(() => this.request(ref, call), { signal: call.signal })
-      .catch((error: unknown) => {
-        throw error instanceof UpstreamError ? error : errorFromException(error, abortReason(call.signal));
-      });
+    const queued = this.slots.activeCount >= this.slots.concurrency;
+    const attempt = this.slots(() => (call.signal.aborted ? Promise.reject(errorFromException(call.signal.reason, abortReason(call.signal))) : this.request(ref, call)));
+    return (queued ? untilAborted(attempt, call.signal) : attempt).catch((error: unknown) => {
+      throw error instanceof UpstreamError ? error : errorFromException(error, abortReason(call.signal));
+    });
   }
 
   private async request(ref: ImageRef, call: CallOptions): Promise<ImageMetadata | null> {
@@ -115,8 +118,8 @@ export class LegacyClient {
       ...credentialHeaders(call.credential, { host: this.host, path, projectId: ref.projectId }),
     };
     // No microversion header: the endpoint then answers as Nova 2.1. Nova dropped the image proxy from 2.39 on.
-    const span = this.policy.tracing.startUpstreamCall(call.traceContext, 'GET legacy image metadata', headers);
-    span.setAttributes({ 'http.request.method': 'GET', 'server.address': this.host, 'url.path': path });
+    const span = this.policy.tracing.enabled ? this.policy.tracing.startUpstreamCall(call.traceContext, 'GET legacy image metadata', headers) : undefined;
+    span?.setAttributes({ 'http.request.method': 'GET', 'server.address': this.host, 'url.path': path });
     const started = performance.now();
     let outcome: AttemptOutcome = 'unreachable';
     let failure: UpstreamError | undefined;
@@ -124,7 +127,7 @@ export class LegacyClient {
     try {
       const response = await this.dispatcher.request({ method: 'GET', path, headers, signal: attempt.signal });
       outcome = `${response.statusCode}`;
-      span.setAttribute('http.response.status_code', response.statusCode);
+      span?.setAttribute('http.response.status_code', response.statusCode);
       return await readAnswer(response);
     } catch (error) {
       const reason = attempt.signal.reason === ATTEMPT_TIMEOUT ? 'attempt-timeout' : abortReason(call.signal);
@@ -134,13 +137,23 @@ export class LegacyClient {
     } finally {
       clearTimeout(timer);
       call.signal.removeEventListener('abort', endWithOperation);
-      endSpan(span, failure !== undefined, failure?.message);
+      if (span) endSpan(span, failure !== undefined, failure?.message);
       this.policy.observer.attempt({ ref, outcome, seconds: (performance.now() - started) / 1000, requestId: call.requestId, error: failure });
     }
   }
 }
 
 const ATTEMPT_TIMEOUT = new DOMException('The attempt timed out.', 'TimeoutError');
+
+/** `work`, or its signal's reason as soon as the signal aborts, whichever comes first. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
 
 /** The metadata of a 2xx, `null` for a 404, or the classified failure. */
 async function readAnswer({ statusCode, headers, body }: Dispatcher.ResponseData): Promise<ImageMetadata | null> {

@@ -19,7 +19,7 @@ export interface LegacyApi {
  * undici's own timeouts are minutes long; the attempt timeout bounds every phase here, and the pool's
  * timeouts are only a backstop at the same length.
  */
-export function connectLegacyApi(endpoint: URL, config: UpstreamConfig, observer: Observer, tracing: Pick<Tracing, 'startUpstreamCall'>): LegacyApi {
+export function connectLegacyApi(endpoint: URL, config: UpstreamConfig, observer: Observer, tracing: Pick<Tracing, 'enabled' | 'startUpstreamCall'>): LegacyApi {
   const pool = new Pool(endpoint.origin, {
     connections: config.maxConnections,
     connectTimeout: config.attemptTimeoutMs,

@@ -17,14 +17,14 @@ export interface ResponseSize {
  * When a key repeats, lookup returns the last value, as `JSON.parse` would.
  */
 export class ImageMetadata {
-  private readonly byKey: ReadonlyMap<string, string>;
+  // Made when first asked: an operation that selects only `metadata` never needs it.
+  private byKey: ReadonlyMap<string, string> | undefined;
   private size: ResponseSize | undefined;
 
-  constructor(readonly entries: readonly MetadataEntry[]) {
-    this.byKey = new Map(entries.map(({ key, value }) => [key, value]));
-  }
+  constructor(readonly entries: readonly MetadataEntry[]) {}
 
   get(key: string): string | undefined {
+    this.byKey ??= new Map(this.entries.map(({ key: name, value }) => [name, value]));
     return this.byKey.get(key);
   }
 

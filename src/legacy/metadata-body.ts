@@ -9,11 +9,42 @@ export class MalformedBodyError extends Error {
 /**
  * Parses a success body into metadata, keeping the upstream's key order.
  *
- * `JSON.parse` cannot be used for the order: JavaScript objects list integer-like keys ("1", "42") first,
- * whatever their place in the text, and user-defined metadata keys may be anything. A streaming parser
- * reports each member as it reads it, so the entries come out exactly as sent, duplicates included.
+ * `JSON.parse` alone cannot keep the order: JavaScript objects list integer-like keys ("1", "42") first,
+ * whatever their place in the text, and keep one value of a repeated key; user-defined metadata keys may be
+ * anything. So `JSON.parse` checks the body, and the entries are read from the text itself: in a body that is
+ * exactly `{"metadata": {...}}` with string values only, its string tokens are "metadata", then each key and
+ * its value, in order. Any other body (another member beside `metadata`, a body that does not parse) goes to a
+ * streaming parser, which reports each member as it reads it and says what is wrong.
  */
 export function parseMetadataBody(text: string): ImageMetadata {
+  let root: unknown;
+  try {
+    root = JSON.parse(text);
+  } catch {
+    return parseStreaming(text); // throws, saying why
+  }
+  const metadata = isObject(root) ? root['metadata'] : undefined;
+  if (!isObject(metadata)) throw new MalformedBodyError('the body has no "metadata" object');
+  const keys = Object.keys(metadata);
+  for (const key of keys) if (typeof metadata[key] !== 'string') throw new MalformedBodyError('a metadata value is not a string');
+  if (Object.keys(root as object).length !== 1) return parseStreaming(text);
+  const tokens = text.match(STRING_TOKEN) ?? [];
+  // "metadata", then key and value pairs: at least one pair per distinct key (more when a key repeats).
+  if (tokens[0] !== '"metadata"' || tokens.length % 2 !== 1 || (tokens.length - 1) / 2 < keys.length) return parseStreaming(text);
+  const entries: MetadataEntry[] = [];
+  for (let index = 1; index < tokens.length; index += 2) entries.push({ key: decode(tokens[index]!), value: decode(tokens[index + 1]!) });
+  return new ImageMetadata(entries);
+}
+
+/** A JSON string token, escapes included. */
+const STRING_TOKEN = /"(?:[^"\\]|\\.)*"/g;
+
+function decode(token: string): string {
+  return token.includes('\\') ? (JSON.parse(token) as string) : token.slice(1, -1);
+}
+
+/** The lossless reading of any body, and the reason a body is not metadata. */
+function parseStreaming(text: string): ImageMetadata {
   const parser = new JSONParser({ paths: ['$', '$.metadata.*'], keepStack: false });
   const entries: MetadataEntry[] = [];
   let root: unknown;

@@ -12,6 +12,8 @@ export type { Context as TraceContext, Span };
  * is a no-op and nothing is sent. Nothing is registered globally: the tracer is passed to whoever needs it.
  */
 export interface Tracing {
+  /** Whether spans are recorded and exported; when not, callers may skip making them at all. */
+  readonly enabled: boolean;
   /** A span for a GraphQL operation, a root unless the request carried a `traceparent`. */
   startOperation(headers: Headers, name: string): Span;
   /** A client span for one upstream attempt, a child of `parent`; its context goes upstream in `headers`. */
@@ -32,6 +34,7 @@ export function createTracing(options: { endpoint: string | undefined; serviceNa
   const tracer = provider?.getTracer('ecs-image-graph') ?? trace.getTracer('ecs-image-graph-disabled');
 
   return {
+    enabled: provider !== undefined,
     startOperation(headers, name) {
       // Off means off: no trace context is read from callers or passed on to the legacy API.
       if (!provider) return tracer.startSpan(name);

@@ -18,7 +18,12 @@ export function useOperationBudget(options: { maxImages: number }): Plugin {
   return {
     onExecute({ args, setResultAndStopExecution }) {
       const size = measureOperation(args.schema, args.document, args.operationName, args.variableValues);
-      if (!size) return undefined; // the variables do not coerce: execution says so
+      if (!size) return undefined; // no such operation: execution says so
+      if ('errors' in size) {
+        // Said here, as graphql-js says it: compiled execution reports bad variables in its own way.
+        setResultAndStopExecution({ errors: size.errors });
+        return undefined;
+      }
       const context = args.contextValue as unknown as Context & { request: Request };
       if (size.repeatedImageField) {
         const { field, names } = size.repeatedImageField;

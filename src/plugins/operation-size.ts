@@ -15,6 +15,8 @@ import {
   type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
+  type OperationDefinitionNode,
+  type GraphQLError,
   type GraphQLField,
   type GraphQLObjectType,
   type GraphQLNamedType,
@@ -49,8 +51,9 @@ const IMAGE = 'Image';
 const COUNTED_LISTS: Record<string, string> = { 'Query.images': 'ids', 'Query._entities': 'representations' };
 
 /**
- * Measures the operation `operationName` of `document` with `rawVariables`. Undefined when the variables
- * do not coerce: execution then reports that, as it always does.
+ * Measures the operation `operationName` of `document` with `rawVariables`: its size, or the errors of its
+ * variables when they do not coerce (the same errors execution would give: this runs first); undefined when
+ * the document holds no such operation (execution says so).
  *
  * Hand-written rather than graphql-query-complexity: that library cannot read `@cost`/`@listSize`, and cannot
  * see a field repeated under several aliases; here one walk, with graphql-js's own argument, variable and
@@ -61,13 +64,18 @@ export function measureOperation(
   document: DocumentNode,
   operationName: string | null | undefined,
   rawVariables: Record<string, unknown> | null | undefined,
-): OperationSize | undefined {
+): OperationSize | { readonly errors: readonly GraphQLError[] } | undefined {
   const operation = getOperationAST(document, operationName);
   const root = operation && schema.getRootType(operation.operation);
   if (!operation || !root) return undefined;
-  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables ?? {}, { maxErrors: 1 });
-  if ('errors' in coerced) return undefined;
+  // As graphql-js's execute coerces them (50 errors at most), so that a client sees the same errors.
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables ?? {}, { maxErrors: 50 });
+  if ('errors' in coerced) return { errors: coerced.errors };
+  const known = sizesOf(document).get(operation);
+  if (known) return known;
   const variables = coerced.coerced;
+  // Whether the size read a variable (an id list's length, an @include): if not, it holds for every request.
+  let readsVariables = false;
   const fragments: Record<string, FragmentDefinitionNode> = {};
   for (const definition of document.definitions) {
     if (definition.kind === 'FragmentDefinition') fragments[definition.name.value] = definition;
@@ -111,6 +119,7 @@ export function measureOperation(
     if (!isListType(getNullableType(field.type))) return 1;
     const counted = COUNTED_LISTS[`${type.name}.${field.name}`];
     if (counted) {
+      readsVariables = true;
       const value = getArgumentValues(field, node, variables)[counted];
       return Array.isArray(value) ? value.length : 1;
     }
@@ -142,11 +151,26 @@ export function measureOperation(
   const applies = (type: GraphQLObjectType, condition: GraphQLNamedType | undefined): boolean =>
     condition === undefined || condition === type || (isAbstractType(condition) && schema.isSubType(condition, type));
 
-  const included = (node: Parameters<typeof getDirectiveValues>[1]): boolean =>
-    getDirectiveValues(GraphQLSkipDirective, node, variables)?.['if'] !== true && getDirectiveValues(GraphQLIncludeDirective, node, variables)?.['if'] !== false;
+  const included = (node: Parameters<typeof getDirectiveValues>[1]): boolean => {
+    if (node.directives?.some((directive) => directive.arguments?.some((argument) => argument.value.kind === 'Variable'))) readsVariables = true;
+    return getDirectiveValues(GraphQLSkipDirective, node, variables)?.['if'] !== true && getDirectiveValues(GraphQLIncludeDirective, node, variables)?.['if'] !== false;
+  };
 
   const cost = measure(root, [operation.selectionSet], 1);
-  return { images, cost, repeatedImageField };
+  const size = { images, cost, repeatedImageField };
+  if (!readsVariables) sizesOf(document).set(operation, size);
+  return size;
+}
+
+/**
+ * Sizes that no variable changes, by operation, for each document: Yoga parses a document once and reuses
+ * it, so an operation of many aliased `image` fields is walked once, not on every request.
+ */
+const knownSizes = new WeakMap<DocumentNode, Map<OperationDefinitionNode, OperationSize>>();
+function sizesOf(document: DocumentNode): Map<OperationDefinitionNode, OperationSize> {
+  let sizes = knownSizes.get(document);
+  if (!sizes) knownSizes.set(document, (sizes = new Map()));
+  return sizes;
 }
 
 /** A field of `type` selected under more than one response name, `__typename` included. */

@@ -34,6 +34,10 @@ export interface SandboxOptions {
    * test may add to it while the sandbox runs.
    */
   readonly revokedTokens?: ReadonlySet<string>;
+  /** Every image id, in every project, exists, with the documented example's metadata: for benchmarks, which ask for fresh ids. */
+  readonly anyImage?: boolean;
+  /** Whether to keep every request in `requests` (the default; tests read it). A long-running sandbox only counts them. */
+  readonly keepRequests?: boolean;
 }
 
 /** One request as the sandbox saw it, for tests to assert on. */
@@ -67,11 +71,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const slowMs = options.slowMs ?? 1500;
   let inFlight = 0;
   let maxInFlight = 0;
+  let metadataRequests = 0;
   const idle = new EventEmitter();
 
   const server = createServer((request, response) => {
     const path = request.url ?? '/';
-    requests.push({ method: request.method ?? '', path, headers: request.headers });
+    if (options.keepRequests ?? true) requests.push({ method: request.method ?? '', path, headers: request.headers });
     inFlight += 1;
     maxInFlight = Math.max(maxInFlight, inFlight);
     // 'close' fires when the answer is sent or the client goes away, whichever comes first.
@@ -86,8 +91,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
   function route(request: IncomingMessage, path: string, response: ServerResponse, requestId: string): void {
     if (path === '/healthz') return sendJson(response, 200, { status: 'ok' });
+    // How many metadata requests the sandbox has had: a benchmark counts upstream calls with it.
+    if (path === '/_sandbox/stats') return sendJson(response, 200, { metadataRequests });
     const match = METADATA_PATH.exec(path);
     if (!match) return sendJson(response, 404, { itemNotFound: { code: 404, message: 'The resource could not be found.' } });
+    metadataRequests += 1;
     if (request.method !== 'GET') {
       response.setHeader('allow', 'GET');
       return sendJson(response, 405, { badMethod: { code: 405, message: 'The method is not allowed for the requested URL.' } });
@@ -110,7 +118,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       attempts.set(imageId, attempt);
       return answerFault(fault, response, { requestId, attempt, slowMs, documentedBody });
     }
-    const image = images.get(`${projectId}/${imageId}`);
+    const image = images.get(`${projectId}/${imageId}`) ?? (options.anyImage ? { ...DOCUMENTED_IMAGE, projectId, imageId } : undefined);
     const answer = () => {
       if (!image) return sendJson(response, 404, { itemNotFound: { code: 404, message: 'Image not found.' } });
       const token = request.headers['x-auth-token'];

@@ -88,7 +88,7 @@ export function startProgram(program: Program, env: Record<string, string> = {})
   });
 }
 
-/** The compiled service (`node dist/main.js`, what `npm start` runs). */
+/** The compiled service, as `npm start` runs it. */
 export const startService = (env: Record<string, string>) => startProgram('service', env);
 
 /** Runs the compiled service expecting it to refuse to start; resolves with its exit code and output. */
