@@ -1,5 +1,5 @@
 /**
- * The README's generated tables: the settings (from src/config.ts), the error codes (src/error-codes.ts), the
+ * The README's generated tables: the settings (from src/config.ts), the error codes (src/graphql/error-codes.ts), the
  * sandbox's faults (from src/sandbox/faults.ts) and the benchmark's figures (bench/results.json), so the
  * documentation cannot drift from the code or the measurements.
  * Usage: tsx scripts/readme-tables.ts          rewrites the tables in README.md
@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { settings } from '../src/config.js';
-import { ERROR_CODES } from '../src/error-codes.js';
+import { ERROR_CODES } from '../src/graphql/error-codes.js';
 import { FAULTS } from '../src/sandbox/faults.js';
 import { performanceSection, RESULTS_FILE, type BenchResults } from './bench-results.js';
 import { writeOrCheck } from './generated-file.js';

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { composeServices } from '@theguild/federation-composition';
 import { parse } from 'graphql';
 import { SERVERS_SDL } from '../src/examples/servers-subgraph.js';
-import { printSchemaFile } from '../src/schema/print.js';
+import { printSchemaFile } from '../src/graphql/schema/print.js';
 import { writeOrCheck } from './generated-file.js';
 
 export const SUPERGRAPH_FILE = new URL('../federation/supergraph.graphql', import.meta.url);

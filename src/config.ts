@@ -1,5 +1,6 @@
+import type { AuthConfig, ServiceCallers } from './images/access.js';
 import { bool, cleanEnv, host, str } from 'envalid';
-import type { CallerRate } from './caller-rate-limit.js';
+import type { CallerRate } from './images/caller-rate-limit.js';
 import { endpointUrl, fraction, integer, jwksUrl, originList, projectIdList, redisUrl, secret, urlSetting } from './config-validators.js';
 
 /**
@@ -236,21 +237,7 @@ export interface QueryLimits {
 }
 
 /** How service mode knows who calls it: a verified JWT, or nobody but the gateway can reach it. */
-export type ServiceCallers =
-  | { readonly kind: 'jwt'; readonly jwksUrl: URL; readonly issuer: string; readonly audience: string }
-  | { readonly kind: 'network' };
-
-/** Whose identity calls the upstream. */
-export type AuthConfig =
-  | { readonly mode: 'passthrough' }
-  | {
-      readonly mode: 'service';
-      readonly accessKey: string;
-      readonly secretKey: string;
-      readonly securityToken: string | undefined;
-      readonly allowedProjectIds: ReadonlySet<string>;
-      readonly callers: ServiceCallers;
-    };
+export type { AuthConfig, ServiceCallers };
 
 export interface CacheConfig {
   /** 0: no caching. */

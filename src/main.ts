@@ -1,12 +1,12 @@
 import type { AddressInfo } from 'node:net';
-import { createApp } from './app.js';
+import { createApp } from './graphql/app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createHttpServer } from './http-server.js';
-import { createLogger } from './logger.js';
+import { createLogger } from './observability/logger.js';
 import { startSandbox } from './sandbox/server.js';
 import { createServices } from './services.js';
 import { shutDown } from './shutdown.js';
-import { loadTrustedDocuments } from './trusted-documents.js';
+import { loadTrustedDocuments } from './graphql/trusted-documents.js';
 
 // The only file that reads the environment and listens.
 

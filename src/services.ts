@@ -1,15 +1,15 @@
-import { createAccess } from './access.js';
-import type { AppDeps } from './app.js';
-import { Coalescer } from './cache/coalescer.js';
-import { ImageCache } from './cache/image-cache.js';
-import { createMemoryStore } from './cache/memory-store.js';
-import { RedisLink } from './cache/redis-link.js';
-import { createRedisStore } from './cache/redis-store.js';
+import { createAccess } from './images/access.js';
+import type { AppDeps } from './graphql/app.js';
+import { Coalescer } from './images/cache/coalescer.js';
+import { ImageCache } from './images/cache/image-cache.js';
+import { createMemoryStore } from './images/cache/memory-store.js';
+import { RedisLink } from './images/cache/redis-link.js';
+import { createRedisStore } from './images/cache/redis-store.js';
 import type { Config } from './config.js';
-import { createCallerRateLimit } from './caller-rate-limit.js';
-import { ImageSource, type Fetched } from './image-source.js';
-import { connectLegacyApi, type LegacyApi } from './legacy/connect.js';
-import type { Logger } from './logger.js';
+import { createCallerRateLimit } from './images/caller-rate-limit.js';
+import { ImageSource, type Fetched } from './images/image-source.js';
+import { connectLegacyApi, type LegacyApi } from './backends.js';
+import type { Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 import { createObserver } from './observability/observer.js';
 import { createTracing, type Tracing } from './observability/tracing.js';
@@ -47,7 +47,7 @@ export function createServices(config: Config, endpoint: URL, options: ServiceOp
   const store = redis ? createRedisStore(redis) : createMemoryStore(config.cache.maxBytes);
   const cache = new ImageCache(store, { ...config.cache, refusalTtlMs: config.upstream.authFailureTtlMs });
   const coalescer = new Coalescer<Fetched>();
-  const source = new ImageSource(legacy.client, cache, coalescer, createCallerRateLimit(config.upstream.callerRate, redis), observer);
+  const source = new ImageSource(legacy.backend, cache, coalescer, createCallerRateLimit(config.upstream.callerRate, redis), observer);
   const access = createAccess(config.auth, { tokenRequired: options.tokenRequired, tokenScope: (token) => cache.tokenScope(token) });
   let ready = true;
   return {

@@ -1,7 +1,7 @@
 import { Server as NetServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { HttpServer } from './http-server.js';
-import type { Logger } from './logger.js';
+import type { Logger } from './observability/logger.js';
 
 export interface ShutdownParts {
   readonly http: HttpServer;

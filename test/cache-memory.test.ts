@@ -1,8 +1,8 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { createMemoryStore, heapBytes } from '../src/cache/memory-store.js';
-import type { CacheRecord } from '../src/cache/store.js';
+import { createMemoryStore, heapBytes } from '../src/images/cache/memory-store.js';
+import type { CacheRecord } from '../src/images/cache/store.js';
 import { parseMetadataBody } from '../src/legacy/metadata-body.js';
 import { metadataBody } from '../src/sandbox/server.js';
 import { SAMPLE_IMAGES } from '../src/sandbox/samples.js';

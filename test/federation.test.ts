@@ -6,7 +6,7 @@ import { serverUrl, SERVERS, startServersSubgraph } from '../src/examples/server
 import { FAULTS } from '../src/sandbox/faults.js';
 import { DOCUMENTED_IMAGE } from '../src/sandbox/samples.js';
 import { startSandbox, type Sandbox } from '../src/sandbox/server.js';
-import { printSchemaFile } from '../src/schema/print.js';
+import { printSchemaFile } from '../src/graphql/schema/print.js';
 import { startGateway, type RunningGateway } from './helpers/gateway.js';
 import { appFor, metadataPath, type TestApp } from './helpers/stack.js';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXAMPLE_QUERY } from '../src/app.js';
+import { EXAMPLE_QUERY } from '../src/graphql/app.js';
 import { startStack, type Stack } from './helpers/stack.js';
 
 let stack: Stack;

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serverAudits } from 'graphql-http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ERROR_CODES, type ErrorCode } from '../src/error-codes.js';
+import { ERROR_CODES, type ErrorCode } from '../src/graphql/error-codes.js';
 import { DOCUMENTED_IMAGE } from '../src/sandbox/samples.js';
 import { startStack, withStack, type AppOptions, type Stack } from './helpers/stack.js';
 
@@ -67,7 +67,7 @@ describe('the status of a request refused before it runs', () => {
   });
 });
 
-describe('every request error code of src/error-codes.ts, as a client gets it', () => {
+describe('every request error code of src/graphql/error-codes.ts, as a client gets it', () => {
   const P = DOCUMENTED_IMAGE.projectId;
   const json = (body: unknown) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const get = (params: string) => ({ path: `/graphql?${params}`, method: 'GET', headers: { 'x-graphql-yoga-csrf': '1' } });

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { Coalescer } from '../src/cache/coalescer.js';
-import type { CallerRateLimit } from '../src/caller-rate-limit.js';
-import { ImageSource, type Caller } from '../src/image-source.js';
-import type { UpstreamError } from '../src/legacy/errors.js';
-import { RetryBudget } from '../src/legacy/retry-budget.js';
+import { Coalescer } from '../src/images/cache/coalescer.js';
+import type { CallerRateLimit } from '../src/images/caller-rate-limit.js';
+import { ImageSource, type Caller } from '../src/images/image-source.js';
+import type { UpstreamError } from '../src/images/upstream-error.js';
+import { RetryBudget } from '../src/upstream/retry-budget.js';
 import { FAULTS } from '../src/sandbox/faults.js';
 import { DOCUMENTED_IMAGE, SAMPLE_PROJECT_ID } from '../src/sandbox/samples.js';
 import { startSandbox } from '../src/sandbox/server.js';
@@ -49,7 +49,7 @@ describe('per-caller rate of upstream calls (UPSTREAM_CALLS_PER_CALLER_PER_SECON
       const malloryChecked = new Promise<void>((resolve) => (releaseMallory = resolve));
       const rateLimit: CallerRateLimit = async (key) => (key === 'mallory' ? malloryChecked.then(() => 1000) : undefined);
       const noop = () => undefined;
-      const source = new ImageSource(stack.legacy.client, stack.services.cache, new Coalescer(), rateLimit, { cacheLookup: noop, coalesced: noop, callAvoided: noop, staleAnswer: noop });
+      const source = new ImageSource(stack.legacy.backend, stack.services.cache, new Coalescer(), rateLimit, { cacheLookup: noop, coalesced: noop, callAvoided: noop, staleAnswer: noop });
       const scope = { requestId: 'r', signal: new AbortController().signal, deadlineAt: Date.now() + 10_000, traceContext: undefined };
       const caller = (rateKey: string): Caller => ({ scope: 'shared', credential: { kind: 'none' }, rateKey });
       const ref = { projectId: P, imageId: DOC };

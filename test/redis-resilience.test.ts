@@ -1,9 +1,9 @@
 import { BrokenCircuitError } from 'cockatiel';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ImageCache } from '../src/cache/image-cache.js';
-import { RedisLink, RedisSkipped } from '../src/cache/redis-link.js';
-import type { CacheStore } from '../src/cache/store.js';
-import { ImageMetadata } from '../src/legacy/image-metadata.js';
+import { ImageCache } from '../src/images/cache/image-cache.js';
+import { RedisLink, RedisSkipped } from '../src/images/cache/redis-link.js';
+import type { CacheStore } from '../src/images/cache/store.js';
+import { ImageMetadata } from '../src/images/image-metadata.js';
 import { DOCUMENTED_IMAGE, SAMPLE_PROJECT_ID } from '../src/sandbox/samples.js';
 import { startSandbox, type Sandbox } from '../src/sandbox/server.js';
 import { captureLogs } from './helpers/logs.js';

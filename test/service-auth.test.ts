@@ -1,7 +1,7 @@
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuthConfig } from '../src/config.js';
-import { credentialHeaders } from '../src/legacy/credentials.js';
+import { credentialHeaders } from '../src/upstream/credentials.js';
 import { DOCUMENTED_IMAGE } from '../src/sandbox/samples.js';
 import { startSandbox, type Sandbox } from '../src/sandbox/server.js';
 import { captureLogs } from './helpers/logs.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/config.js';
-import { loadTrustedDocuments } from '../src/trusted-documents.js';
+import { loadTrustedDocuments } from '../src/graphql/trusted-documents.js';
 
 async function file(content: string): Promise<string> {
   const path = join(await mkdtemp(join(tmpdir(), 'documents-')), 'persisted-documents.json');

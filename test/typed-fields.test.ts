@@ -5,7 +5,7 @@ import { startStack, type Stack } from './helpers/stack.js';
 const P = '0123456789abcdef0123456789abcdef';
 const image = (imageId: string, metadata: SampleImage['metadata']): SampleImage => ({ projectId: P, imageId, metadata });
 
-/** Every key of the legacy README §5 with a documented value. */
+/** Every key of the docs/legacy-api.md §5 with a documented value. */
 const DOCUMENTED = image('11111111-1111-4111-8111-111111111111', [
   ['__os_type', 'Windows'],
   ['__os_bit', '32'],

@@ -1,5 +1,5 @@
 import { JSONParser } from '@streamparser/json';
-import { ImageMetadata, type MetadataEntry } from './image-metadata.js';
+import { ImageMetadata, type MetadataEntry } from '../images/image-metadata.js';
 
 /** A 2xx body that is not `{"metadata": {string: string}}`. */
 export class MalformedBodyError extends Error {

@@ -2,13 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 
 const PREFIX = 'ecs_image_graph_';
 
-/** Outcome of one upstream attempt: its HTTP status, or why there was none. */
-export type AttemptOutcome = `${number}` | 'timeout' | 'unreachable' | 'cancelled';
-
-export type CircuitStateName = 'closed' | 'half-open' | 'open';
-
-/** Why an upstream call was not made. */
-export type CallAvoidedReason = 'caller_rate_limit' | 'refused_credential';
+import type { AttemptOutcome, CallAvoidedReason, CircuitStateName } from '../images/observer.js';
 
 /**
  * The service's own Prometheus metrics, in a registry of their own (no global state: every app instance,

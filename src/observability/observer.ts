@@ -1,38 +1,10 @@
-import type { UpstreamError } from '../legacy/errors.js';
-import type { ImageRef } from '../legacy/image-ref.js';
-import type { Logger } from '../logger.js';
-import type { AttemptOutcome, CallAvoidedReason, CircuitStateName, Metrics } from './metrics.js';
+import type { Logger } from 'pino';
+import type { Observer } from '../images/observer.js';
+import type { Metrics } from './metrics.js';
 
-/** One attempt at the legacy API, as the client saw it. */
-export interface AttemptEvent {
-  readonly ref: ImageRef;
-  readonly outcome: AttemptOutcome;
-  readonly seconds: number;
-  /** This service's request id, sent upstream as X-Request-Id. */
-  readonly requestId: string | undefined;
-  /** The failure, when the attempt failed (404 is not a failure). */
-  readonly error: UpstreamError | undefined;
-}
+export type { Observer };
 
-/**
- * Everything the service reports about its own work, in one place: metrics, and the log lines an operator
- * needs (each failed upstream attempt with the upstream's request id, to quote to Huawei support; circuit
- * changes). The code that does the work only calls these methods.
- */
-export interface Observer {
-  attempt(event: AttemptEvent): void;
-  retry(error: UpstreamError, attemptNo: number, delayMs: number, requestId: string | undefined): void;
-  retryOverBudget(): void;
-  /** A call was not made: the caller is over its rate, or its credential was refused moments ago. */
-  callAvoided(reason: CallAvoidedReason): void;
-  /** An image was answered from an expired cache entry because the upstream failed. */
-  staleAnswer(): void;
-  circuit(state: CircuitStateName): void;
-  cacheLookup(hit: boolean): void;
-  coalesced(): void;
-  loaderBatch(size: number): void;
-}
-
+/** The observer port of images/observer.ts, as metrics and log lines. */
 export function createObserver(metrics: Metrics, logger: Logger): Observer {
   return {
     attempt({ ref, outcome, seconds, requestId, error }) {

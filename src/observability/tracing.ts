@@ -16,8 +16,9 @@ export interface Tracing {
   readonly enabled: boolean;
   /** A span for a GraphQL operation, a root unless the request carried a `traceparent`. */
   startOperation(headers: Headers, name: string): Span;
-  /** A client span for one upstream attempt, a child of `parent`; its context goes upstream in `headers`. */
-  startUpstreamCall(parent: Context | undefined, name: string, headers: Record<string, string>): Span;
+  /** A client span for one upstream attempt, a child of `parent` (a {@link Context}); its context goes upstream in `headers`. */
+  startUpstreamCall(parent: unknown, name: string, headers: Record<string, string>): Span;
+  endUpstreamCall(span: Span, failed: boolean, message?: string): void;
   forceFlush(): Promise<void>;
   shutdown(): Promise<void>;
 }
@@ -45,10 +46,12 @@ export function createTracing(options: { endpoint: string | undefined; serviceNa
       return tracer.startSpan(name, { kind: SpanKind.SERVER }, incoming);
     },
     startUpstreamCall(parent, name, headers) {
-      const span = tracer.startSpan(name, { kind: SpanKind.CLIENT }, parent);
-      if (provider) propagator.inject(trace.setSpan(parent ?? otelContext.active(), span), headers, defaultTextMapSetter);
+      const context = parent as Context | undefined;
+      const span = tracer.startSpan(name, { kind: SpanKind.CLIENT }, context);
+      if (provider) propagator.inject(trace.setSpan(context ?? otelContext.active(), span), headers, defaultTextMapSetter);
       return span;
     },
+    endUpstreamCall: endSpan,
     forceFlush: async () => provider?.forceFlush(),
     shutdown: async () => provider?.shutdown(),
   };

@@ -5,7 +5,7 @@ import { DOCUMENTED_IMAGE } from './samples.js';
 /**
  * Reserved image ids that make the sandbox misbehave on purpose, in any project, so that tests (and
  * people trying the service in GraphiQL) can produce every upstream fault on demand. Each answers in the
- * body family Huawei would use for it (legacy README §3).
+ * body family Huawei would use for it (docs/legacy-api.md §3).
  */
 export interface Fault {
   readonly imageId: string;

@@ -13,7 +13,7 @@ export interface SampleImage {
 /** The project of Huawei's documented example; every sample but one lives here. */
 export const SAMPLE_PROJECT_ID = '9c53a566cb3443ab910cf0daebca90c4';
 
-/** The documented example, exactly as the original page shows it (legacy README §1). */
+/** The documented example, exactly as the original page shows it (docs/legacy-api.md §1). */
 export const DOCUMENTED_IMAGE: SampleImage = {
   projectId: SAMPLE_PROJECT_ID,
   imageId: '17a1890b-0fa4-485e-8505-14e294017988',

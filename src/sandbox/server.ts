@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { EventEmitter, once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { AccessKey } from '../legacy/signer.js';
+import type { AccessKey } from '../upstream/signer.js';
 import { answerFault, faultFor } from './faults.js';
 import { sendJson, sendText } from './respond.js';
 import { signatureProblem } from './signature-check.js';

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { parseAuthorization, parseSdkDate, verify, type AccessKey } from '../legacy/signer.js';
+import { parseAuthorization, parseSdkDate, verify, type AccessKey } from '../upstream/signer.js';
 
 /** Huawei's API gateway refuses a request whose X-Sdk-Date is further than this from its clock. */
 const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;

@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import type { Logger } from '../../src/logger.js';
+import type { Logger } from '../../src/observability/logger.js';
 
 export interface CapturedLogs {
   readonly logger: Logger;

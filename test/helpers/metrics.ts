@@ -1,4 +1,4 @@
-import type { App } from '../../src/app.js';
+import type { App } from '../../src/graphql/app.js';
 
 export interface Scrape {
   /** The value of the sample `name` with exactly these labels; 0 when there is none. */

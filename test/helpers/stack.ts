@@ -1,8 +1,8 @@
 import { pino } from 'pino';
-import { createApp, type App } from '../../src/app.js';
+import { createApp, type App } from '../../src/graphql/app.js';
 import { defaultConfig, type AuthConfig, type CacheConfig, type Config, type OperationLimits, type UpstreamConfig } from '../../src/config.js';
-import type { LegacyApi } from '../../src/legacy/connect.js';
-import type { Logger } from '../../src/logger.js';
+import type { LegacyApi } from '../../src/backends.js';
+import type { Logger } from '../../src/observability/logger.js';
 import { createServices, type Services } from '../../src/services.js';
 import type { SampleImage } from '../../src/sandbox/samples.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/server.js';

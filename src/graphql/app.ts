@@ -1,0 +1,110 @@
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { createYoga, useReadinessCheck } from 'graphql-yoga';
+import type { HttpConfig, QueryLimits } from '../config.js';
+import { createContextFactory, type ContextDeps } from './context.js';
+import { maskError } from './errors.js';
+import { yogaLogger, type Logger } from '../observability/logger.js';
+import { useGraphQLMetrics } from './plugins/graphql-metrics.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { Tracing } from '../observability/tracing.js';
+import { limitPlugins } from './plugins/limits.js';
+import { useBodyLimit } from './plugins/body-limit.js';
+import { useCompiledExecution } from './plugins/compiled-execution.js';
+import { useCacheControl, type CacheVisibility } from './plugins/cache-control.js';
+import { COST_HEADER, useOperationBudget } from './plugins/operation-budget.js';
+import { useRequestErrorStatus } from './plugins/request-errors.js';
+import { createRequestScopes } from './request-scope.js';
+import { createSchema } from './schema/index.js';
+
+export interface AppDeps extends ContextDeps {
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly tracing: Tracing;
+  readonly http: HttpConfig & { readonly trustedDocuments?: ReadonlyMap<string, string> | undefined };
+  readonly queryLimits: QueryLimits;
+  /** False from the moment the service starts shutting down. */
+  readonly isReady: () => boolean;
+  /** Whether gateway and CDN caches may share this service's answers between callers. */
+  readonly cacheVisibility: CacheVisibility;
+}
+
+const GRAPHQL_ENDPOINT = '/graphql';
+
+/** Headers a browser page on an allowed origin may send. */
+const CORS_HEADERS = ['content-type', 'x-auth-token', 'authorization', 'x-request-id', 'graphql-client-name', 'apollographql-client-name', 'traceparent', 'x-graphql-yoga-csrf', COST_HEADER];
+
+/**
+ * CORS headers for the allowed origins only: any other origin gets none, so its pages cannot read answers.
+ * (Given a list, Yoga would answer every origin with an Access-Control-Allow-Origin of its own choosing.)
+ */
+function corsFor(origins: readonly string[]) {
+  const allowed = new Set(origins);
+  return (request: Request) => {
+    const origin = request.headers.get('origin');
+    if (origin === null || !allowed.has(origin)) return false as const;
+    return { origin: [origin], methods: ['GET', 'POST'], allowedHeaders: CORS_HEADERS, exposedHeaders: ['x-request-id'], credentials: false };
+  };
+}
+
+/**
+ * The GraphQL server as a fetch handler: no environment, no listening. `main.ts` serves it; tests call it.
+ * Endpoints: /graphql (GraphQL, and GraphiQL for browsers), /healthz, /readyz, /metrics.
+ */
+export function createApp(deps: AppDeps) {
+  const scopes = createRequestScopes({ deadlineMs: deps.limits.deadlineMs, tracing: deps.tracing, logger: deps.logger });
+  const schema = createSchema({ imagesMaxIds: deps.limits.imagesMaxIds });
+  return createYoga({
+    schema,
+    context: createContextFactory(deps, scopes.scopeFor),
+    graphqlEndpoint: GRAPHQL_ENDPOINT,
+    healthCheckEndpoint: '/healthz',
+    landingPage: false,
+    maskedErrors: { maskError },
+    logging: yogaLogger(deps.logger),
+    // Counted by useBodyLimit instead, which reads a body with a Content-Length as it is.
+    maxRequestBodySize: false,
+    cors: corsFor(deps.http.corsOrigins),
+    // The self-contained GraphiQL: Yoga's default page loads its scripts from a CDN and is blank offline.
+    renderGraphiQL,
+    graphiql: deps.http.graphiql ? { title: 'ecs-image-graph', defaultQuery: EXAMPLE_QUERY } : false,
+    plugins: [
+      scopes.plugin,
+      useReadinessCheck({ endpoint: '/readyz', check: () => deps.isReady() }),
+      useCSRFPrevention(),
+      useBodyLimit(deps.http.maxBodyBytes),
+      useGraphQLMetrics(deps.metrics.registry, GRAPHQL_ENDPOINT),
+      ...limitPlugins({ limits: deps.queryLimits, introspection: deps.http.introspection, trustedDocuments: deps.http.trustedDocuments }),
+      useOperationBudget({ maxImages: deps.limits.maxImages }),
+      useCacheControl(deps.cacheVisibility),
+      useRequestErrorStatus(),
+      useCompiledExecution(schema),
+    ],
+  });
+}
+
+export type App = ReturnType<typeof createApp>;
+
+/**
+ * GraphiQL's opening query: the image of Huawei's documentation (docs/legacy-api.md §1), which the built-in
+ * sandbox serves.
+ */
+export const EXAMPLE_QUERY = `# The image from Huawei's documentation, served by the built-in sandbox.
+# Press the run button (or Ctrl+Enter). Deprecated fields are underlined with a
+# warning: hover one to read where IMS, the replacement API, keeps the same value.
+query SampleImage {
+  image(projectId: "9c53a566cb3443ab910cf0daebca90c4", id: "17a1890b-0fa4-485e-8505-14e294017988") {
+    id
+    osType
+    osBit
+    platform
+    osVersion
+    imageType
+    virtualEnvType
+    metadata {
+      key
+      value
+    }
+  }
+}
+`;

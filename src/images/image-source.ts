@@ -1,0 +1,111 @@
+import type { CallerRateLimit } from './caller-rate-limit.js';
+import type { Coalescer } from './cache/coalescer.js';
+import type { CachedAnswer, ImageCache } from './cache/image-cache.js';
+import type { ImageBackend, OperationScope } from './backend.js';
+import { abortReason, errorFromException, UpstreamError } from './upstream-error.js';
+import type { ImageMetadata } from './image-metadata.js';
+import type { ImageRef } from './image-ref.js';
+import type { Caller } from './caller.js';
+import type { Observer } from './observer.js';
+
+export type { Caller };
+
+/** An image's metadata (`null`: it does not exist), and where it came from. */
+export interface Fetched {
+  readonly metadata: ImageMetadata | null;
+  /** `upstream`: this request made the call; `shared`: it joined another request's call. */
+  readonly source: 'cache' | 'upstream' | 'shared' | 'stale';
+  /** How long the answer stays fresh in the cache (0: not cached, or stale). */
+  readonly freshForMs: number;
+  /** For a stale answer, its age. */
+  readonly staleAgeMs?: number;
+}
+
+/**
+ * Where an image's metadata comes from, cheapest first: the cache (for this caller's scope only), a call
+ * already in flight for the same caller and image (shared across requests), else a new upstream call,
+ * whose answer is cached without holding the response.
+ *
+ * And what protects the upstream quota: a credential the upstream refused moments ago is not sent again;
+ * each caller spends its own rate of calls; and when the upstream fails, an expired answer still in the
+ * cache is given instead of an error (never after a 401 or 403).
+ */
+export class ImageSource {
+  constructor(
+    private readonly backend: ImageBackend,
+    private readonly cache: ImageCache,
+    private readonly coalescer: Coalescer<Fetched>,
+    private readonly rateLimit: CallerRateLimit,
+    private readonly observer: Pick<Observer, 'cacheLookup' | 'coalesced' | 'callAvoided' | 'staleAnswer'>,
+  ) {}
+
+  /** @param onCall told when this request starts an upstream call (not when it joins one, or reads the cache) */
+  async fetch(ref: ImageRef, caller: Caller, scope: OperationScope, onCall: () => void = () => undefined): Promise<Fetched> {
+    const { refused, answer } = await this.cache.lookup(caller.scope, ref);
+    if (refused) {
+      this.observer.callAvoided('refused_credential');
+      throw refusedAgain(refused);
+    }
+    const fresh = answer !== undefined && answer.freshForMs > 0;
+    this.observer.cacheLookup(fresh);
+    if (fresh) return { metadata: answer.metadata, source: 'cache', freshForMs: answer.freshForMs };
+
+    const key = this.cache.key(caller.scope, ref);
+    let joining = this.coalescer.waiters(key) > 0;
+    if (!joining) {
+      // Who starts a call spends its own allowance; who joins a call in flight spends none, and is never refused
+      // because another caller of the same scope (every caller, in service mode) is over its rate.
+      const waitMs = await this.rateLimit(caller.rateKey);
+      if (waitMs !== undefined) {
+        this.observer.callAvoided('caller_rate_limit');
+        throw new UpstreamError('rate_limited', 'This caller is over its rate of calls to the legacy API.', { retryAfterMs: waitMs });
+      }
+      joining = this.coalescer.waiters(key) > 0;
+    }
+    if (joining) this.observer.coalesced();
+    else onCall();
+    try {
+      const fetched = await this.coalescer.run(key, scope, (shared) => this.call(ref, caller, shared));
+      return joining ? { ...fetched, source: 'shared' } : fetched;
+    } catch (error) {
+      // The call failed, or this caller's own deadline passed (or its client left) while it waited for it.
+      const failure = error instanceof UpstreamError ? error : errorFromException(error, abortReason(scope.signal));
+      const stale = answer?.metadata ? staleAnswer(answer, failure) : undefined;
+      if (!stale) throw failure;
+      this.observer.staleAnswer();
+      return stale;
+    }
+  }
+
+  /** One upstream call, made once for every request that shares it. */
+  private async call(ref: ImageRef, caller: Caller, budget: OperationScope): Promise<Fetched> {
+    try {
+      const metadata = await this.backend.getImageMetadata(ref, {
+        credential: caller.credential,
+        signal: budget.signal,
+        deadlineAt: budget.deadlineAt,
+        requestId: budget.requestId,
+        traceContext: budget.traceContext,
+      });
+      return { metadata, source: 'upstream', freshForMs: this.cache.remember(caller.scope, ref, metadata) };
+    } catch (error) {
+      // The upstream itself refused (not a refusal of ours): do not send this credential again for a while.
+      if (error instanceof UpstreamError && error.upstream && (error.failure === 'unauthenticated' || error.failure === 'forbidden')) {
+        this.cache.refuse(caller.scope, ref.projectId, error.failure);
+      }
+      throw error;
+    }
+  }
+}
+
+/** The failures an expired answer may stand in for: the upstream is down or slow, not refusing this caller. */
+function staleAnswer(answer: CachedAnswer, failure: UpstreamError): Fetched | undefined {
+  if (failure.failure !== 'unavailable' && failure.failure !== 'timeout') return undefined;
+  return { metadata: answer.metadata, source: 'stale', freshForMs: 0, staleAgeMs: answer.ageMs };
+}
+
+function refusedAgain(failure: 'unauthenticated' | 'forbidden'): UpstreamError {
+  return failure === 'unauthenticated'
+    ? new UpstreamError('unauthenticated', 'The legacy API refused this credential moments ago; it is not sent again for a few seconds.')
+    : new UpstreamError('forbidden', 'The legacy API refused this credential access to this project moments ago; it is not asked again for a few seconds.');
+}

@@ -1,0 +1,53 @@
+import type { ImageRef } from './image-ref.js';
+import type { UpstreamError } from './upstream-error.js';
+
+/** Outcome of one upstream attempt: its HTTP status, or why there was none. */
+export type AttemptOutcome = `${number}` | 'timeout' | 'unreachable' | 'cancelled';
+
+export type CircuitStateName = 'closed' | 'half-open' | 'open';
+
+/** Why an upstream call was not made. */
+export type CallAvoidedReason = 'caller_rate_limit' | 'refused_credential';
+
+/** One attempt at an upstream API, as the client saw it. */
+export interface AttemptEvent {
+  readonly ref: ImageRef;
+  readonly outcome: AttemptOutcome;
+  readonly seconds: number;
+  /** This service's request id, sent upstream as X-Request-Id. */
+  readonly requestId: string | undefined;
+  /** The failure, when the attempt failed (a missing image is not a failure). */
+  readonly error: UpstreamError | undefined;
+}
+
+/**
+ * The observer port: everything the model and the upstream adapters report about their work. `observability/`
+ * implements it with metrics and the log lines an operator needs; the code that does the work only calls these.
+ */
+export interface Observer {
+  attempt(event: AttemptEvent): void;
+  retry(error: UpstreamError, attemptNo: number, delayMs: number, requestId: string | undefined): void;
+  retryOverBudget(): void;
+  /** A call was not made: the caller is over its rate, or its credential was refused moments ago. */
+  callAvoided(reason: CallAvoidedReason): void;
+  /** An image was answered from an expired cache entry because the upstream failed. */
+  staleAnswer(): void;
+  circuit(state: CircuitStateName): void;
+  cacheLookup(hit: boolean): void;
+  coalesced(): void;
+  loaderBatch(size: number): void;
+}
+
+/** A span of one upstream attempt, as the tracing adapter makes it. */
+export interface UpstreamSpan {
+  setAttribute(key: string, value: string | number): unknown;
+  setAttributes(attributes: Record<string, string | number>): unknown;
+}
+
+/** The tracing port: a client span per upstream attempt, whose context goes upstream in `headers`. */
+export interface UpstreamTracing {
+  /** Whether spans are recorded; when not, callers skip making them at all. */
+  readonly enabled: boolean;
+  startUpstreamCall(parent: unknown, name: string, headers: Record<string, string>): UpstreamSpan;
+  endUpstreamCall(span: UpstreamSpan, failed: boolean, message?: string): void;
+}
