@@ -97,7 +97,7 @@ const service = (upstream: string, overrides: Record<string, string> = {}) =>
   );
 
 const reference = (name: string, upstream: string, env: Record<string, string> = {}) =>
-  program(['--import', 'tsx', `bench/references/${name}.ts`], { UPSTREAM: upstream, PORT: '0', ...env }, /reference ready at (\S+)/);
+  program(['--import', 'tsx', `bench/references/${name}.ts`], { UPSTREAM: upstream, PORT: '0', NODE_ENV: 'production', ...env }, /reference ready at (\S+)/);
 
 /** A process's resident memory now and at its peak, in MB, from /proc. */
 async function memoryOf(child: ChildProcess): Promise<{ rssMb: number; peakMb: number }> {
@@ -237,7 +237,7 @@ if (wanted('warm')) {
     }
   }
   perImage.warm.push(await callsPerImage(cached.url, LOADS.warm));
-  warm = summarise({ name: 'warm', title: 'one caller, cached (1 image per operation, 50 connections)', load: LOADS.warm, connections: 50, targets: names }, runs);
+  warm = summarise({ name: 'warm', title: 'one caller, the service cached, the peers without a cache (1 image per operation, 50 connections)', load: LOADS.warm, connections: 50, targets: names }, runs);
   results.push(warm);
   await stop(cached);
 }
@@ -289,7 +289,7 @@ await stop(upstream);
 // The most any scenario made: each counted exactly, so one extra call in any of them shows.
 const most = (list: number[]) => Math.round(Math.max(0, ...list) * 100) / 100;
 const upstreamCallsPerImage = { cold: most(perImage.cold), warm: most(perImage.warm) };
-console.log(`\nupstream calls per distinct image: ${upstreamCallsPerImage.cold.toFixed(2)} cold, ${upstreamCallsPerImage.warm.toFixed(2)} warm`);
+console.log(`\nupstream calls per image asked for (fresh ids when cold, one id when warm): ${upstreamCallsPerImage.cold.toFixed(2)} cold, ${upstreamCallsPerImage.warm.toFixed(2)} warm`);
 console.log(`service RSS: idle ${idle.rssMb} MB, peak over the throughput scenarios ${peakUnderLoad.peakMb} MB`);
 console.log('\nmedians, and the service against each peer (throughput ratio):');
 for (const scenario of results) {

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COMPILE_AFTER } from '../src/graphql/plugins/compiled-execution.js';
 import { FAULTS } from '../src/sandbox/faults.js';
 import { DOCUMENTED_IMAGE, SAMPLE_PROJECT_ID } from '../src/sandbox/samples.js';
 import { startStack, type Stack } from './helpers/stack.js';
 
-// An operation runs on graphql-js the first time its document is seen and compiled (graphql-jit) from the
-// second time on. Every answer here is asked for three times and must not change, errors included.
+// An operation runs on graphql-js its first COMPILE_AFTER times and compiled (graphql-jit) from then on. Every
+// answer here is asked for that many times and twice more, and must not change, errors included.
 
 const P = SAMPLE_PROJECT_ID;
 const DOC = DOCUMENTED_IMAGE.imageId;
@@ -37,16 +38,16 @@ async function post(body: { query: string; variables?: Record<string, unknown>; 
   return { status: response.status, body: JSON.parse((await response.text()).replace(/"requestId":"[0-9a-f]+"/g, '"requestId":"…"')) as Answer };
 }
 
-async function threeTimes(body: Parameters<typeof post>[0]) {
-  const answers = [await post(body), await post(body), await post(body)];
-  expect(answers[1]).toEqual(answers[0]);
-  expect(answers[2]).toEqual(answers[0]);
+async function asked(body: Parameters<typeof post>[0]) {
+  const answers = [];
+  for (let run = 0; run < COMPILE_AFTER + 2; run += 1) answers.push(await post(body));
+  for (const answer of answers.slice(1)) expect(answer).toEqual(answers[0]);
   return answers[0]!;
 }
 
 describe('compiled execution answers exactly as graphql-js does', () => {
   it('typed fields, enums, lists, aliases, fragments, __typename and directives', async () => {
-    const { body } = await threeTimes({
+    const { body } = await asked({
       query: `query ($p: ID!, $id: ID!, $withMetadata: Boolean!) {
         image(projectId: $p, id: $id) { __typename ...Os metadata @include(if: $withMetadata) { key value } }
         again: image(projectId: $p, id: $id) { osVersion @include(if: $withMetadata) isRegistered @skip(if: $withMetadata) }
@@ -62,7 +63,7 @@ describe('compiled execution answers exactly as graphql-js does', () => {
   });
 
   it('failed list items keep their index and their error, whatever order they settle in', async () => {
-    const { body } = await threeTimes({ query: `{ images(projectId: "${P}", ids: ["${DOC}", "${FAULTS.error.imageId}", "${DOC}", "${FAULTS.badGateway.imageId}"]) { id } }` });
+    const { body } = await asked({ query: `{ images(projectId: "${P}", ids: ["${DOC}", "${FAULTS.error.imageId}", "${DOC}", "${FAULTS.badGateway.imageId}"]) { id } }` });
     expect(body.data).toEqual({ images: [{ id: DOC }, null, { id: DOC }, null] });
     expect(body.errors?.map(({ path, extensions }) => ({ path, code: extensions?.code }))).toEqual([
       { path: ['images', 1], code: 'UPSTREAM_UNAVAILABLE' },
@@ -72,13 +73,13 @@ describe('compiled execution answers exactly as graphql-js does', () => {
 
   it('federation entities keep their order, with an error only on the failing one', async () => {
     const representations = [DOC, FAULTS.error.imageId, WINDOWS, FAULTS.badGateway.imageId].map((id) => ({ __typename: 'Image', projectId: P, id }));
-    const { body } = await threeTimes({ query: 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Image { id } } }', variables: { r: representations } });
+    const { body } = await asked({ query: 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Image { id } } }', variables: { r: representations } });
     expect(body.data).toEqual({ _entities: [{ id: DOC }, null, { id: WINDOWS }, null] });
     expect(body.errors?.map(({ path }) => path)).toEqual([['_entities', 1], ['_entities', 3]]);
   });
 
   it('errors keep the locations of their fields', async () => {
-    const { body } = await threeTimes({
+    const { body } = await asked({
       query: `query ($id: ID!) {\n  fine: image(projectId: "${P}", id: "${DOC}") { id }\n  bad: image(projectId: "${P}", id: $id) { ...F }\n}\nfragment F on Image { id }`,
       variables: { id: '../../servers' },
     });
@@ -88,14 +89,35 @@ describe('compiled execution answers exactly as graphql-js does', () => {
     ]);
   });
 
+  it('errors keep the locations of every field under their response name', async () => {
+    const { body } = await asked({ query: `{\n  bad: image(projectId: "${P}", id: "../x") { id }\n bad: image(projectId: "${P}", id: "../x") { osType }\n}` });
+    expect(body.errors).toEqual([
+      expect.objectContaining({ path: ['bad'], locations: [{ line: 2, column: 3 }, { line: 3, column: 2 }], extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) }),
+    ]);
+  });
+
+  it('a fragment spread twice, once under @include, keeps its fields where it is not excluded', async () => {
+    const query = `query ($x: Boolean!) { a: image(projectId: "${P}", id: "${DOC}") { ...F @include(if: $x) } b: image(projectId: "${P}", id: "${WINDOWS}") { ...F } side: image(projectId: "${P}", id: "${DOC}") { ...F @include(if: $x) ...F } }
+      fragment F on Image { id osType }`;
+    const { body } = await asked({ query, variables: { x: false } });
+    expect(body).toEqual({ data: { a: {}, b: { id: WINDOWS, osType: 'WINDOWS' }, side: { id: DOC, osType: 'LINUX' } } });
+  });
+
+  it('an operation keeps its fields after another operation of its document spread them under @include', async () => {
+    const query = `query A($x: Boolean!) { image(projectId: "${P}", id: "${DOC}") { ...F @include(if: $x) } } query B { image(projectId: "${P}", id: "${WINDOWS}") { ...F } }
+      fragment F on Image { id osType }`;
+    expect((await asked({ query, operationName: 'A', variables: { x: false } })).body).toEqual({ data: { image: {} } });
+    expect((await asked({ query, operationName: 'B' })).body).toEqual({ data: { image: { id: WINDOWS, osType: 'WINDOWS' } } });
+  });
+
   it('each operation of a document runs as itself, whichever ran first', async () => {
     const query = `query A { image(projectId: "${P}", id: "${DOC}") { id } } query B { image(projectId: "${P}", id: "${WINDOWS}") { osType } }`;
-    expect((await threeTimes({ query, operationName: 'A' })).body).toEqual({ data: { image: { id: DOC } } });
-    expect((await threeTimes({ query, operationName: 'B' })).body).toEqual({ data: { image: { osType: 'WINDOWS' } } });
+    expect((await asked({ query, operationName: 'A' })).body).toEqual({ data: { image: { id: DOC } } });
+    expect((await asked({ query, operationName: 'B' })).body).toEqual({ data: { image: { osType: 'WINDOWS' } } });
   });
 
   it('variables that do not coerce are refused with graphql-js errors, every time', async () => {
-    const { status, body } = await threeTimes({ query: `query ($id: ID!) { image(projectId: "${P}", id: $id) { id } }`, variables: { id: { not: 'an id' } } });
+    const { status, body } = await asked({ query: `query ($id: ID!) { image(projectId: "${P}", id: $id) { id } }`, variables: { id: { not: 'an id' } } });
     expect(status).toBe(200);
     expect(body).toEqual({
       errors: [{ message: 'Variable "$id" got invalid value { not: "an id" }; ID cannot represent value: { not: "an id" }', locations: [{ line: 1, column: 8 }], extensions: { code: 'BAD_USER_INPUT' } }],

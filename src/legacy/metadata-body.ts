@@ -29,8 +29,9 @@ export function parseMetadataBody(text: string): ImageMetadata {
   for (const key of keys) if (typeof metadata[key] !== 'string') throw new MalformedBodyError('a metadata value is not a string');
   if (Object.keys(root as object).length !== 1) return parseStreaming(text);
   const tokens = text.match(STRING_TOKEN) ?? [];
-  // "metadata", then key and value pairs: at least one pair per distinct key (more when a key repeats).
-  if (tokens[0] !== '"metadata"' || tokens.length % 2 !== 1 || (tokens.length - 1) / 2 < keys.length) return parseStreaming(text);
+  // "metadata", then exactly one key and value per distinct key. A body whose keys repeat (JSON.parse checked
+  // only their last values, and their tokens no longer pair up reliably) goes to the streaming parser.
+  if (tokens[0] !== '"metadata"' || tokens.length !== 1 + 2 * keys.length) return parseStreaming(text);
   const entries: MetadataEntry[] = [];
   for (let index = 1; index < tokens.length; index += 2) entries.push({ key: decode(tokens[index]!), value: decode(tokens[index + 1]!) });
   return new ImageMetadata(entries);

@@ -40,13 +40,16 @@ export function createLogger(level: string, destination: DestinationStream = buf
 /** How long a line may wait in the buffer, and how much the buffer holds before it is written anyway. */
 const FLUSH_EVERY_MS = 100;
 const BUFFER_BYTES = 8 * 1024;
+/** The most held when stdout stalls (a slow log collector): past it, lines are dropped, not the process's memory. */
+const MAX_BUFFER_BYTES = 16 * 1024 * 1024;
 
 /**
  * Stdout, written in batches: under load, hundreds of lines go out in one write instead of one write each
- * (`sync: false` alone writes whenever the previous write is done, which is nearly every line).
+ * (`sync: false` alone writes whenever the previous write is done, which is nearly every line). The price: a
+ * process killed outright (SIGKILL, an abort, running out of heap) loses the last 100 ms of lines.
  */
 function bufferedStdout(): DestinationStream {
-  const stdout = pino.destination({ dest: 1, sync: false, minLength: BUFFER_BYTES });
+  const stdout = pino.destination({ dest: 1, sync: false, minLength: BUFFER_BYTES, maxLength: MAX_BUFFER_BYTES });
   setInterval(() => stdout.flush(), FLUSH_EVERY_MS).unref();
   return stdout;
 }

@@ -15,6 +15,14 @@ describe('parseMetadataBody', () => {
     expect(metadata.get('missing')).toBeUndefined();
   });
 
+  it('reads a repeated metadata member as the streaming parser does, never as a pair of its own', () => {
+    const metadata = parseMetadataBody('{"metadata": {"a": "1"}, "metadata": {}, "metadata": {"b": "2"}}');
+    expect(metadata.entries).toEqual([
+      { key: 'a', value: '1' },
+      { key: 'b', value: '2' },
+    ]);
+  });
+
   it('decodes escapes and non-ASCII text exactly', () => {
     const metadata = parseMetadataBody('{"metadata": {"k\\u00e9y": "line\\nbreak \\"quoted\\" 镜像 \\ud83d\\ude00"}}');
     expect(metadata.entries).toEqual([{ key: 'kéy', value: 'line\nbreak "quoted" 镜像 😀' }]);
@@ -37,6 +45,9 @@ describe('parseMetadataBody', () => {
     ['a nested object', '{"metadata": {"a": {"b": "c"}}}'],
     ['trailing garbage', '{"metadata": {}} {"metadata": {}}'],
     ['the root is a list', '[{"metadata": {}}]'],
+    // JSON.parse sees only the last value of a repeated key: the earlier ones must still be strings.
+    ['a repeated key whose first value is a number', '{"metadata": {"a": 1, "b": 2, "a": "x", "b": "y"}}'],
+    ['a repeated key whose first value is an object', '{"metadata": {"a": {"k": "v"}, "b": null, "a": "x", "b": "y"}}'],
   ])('refuses a body that is %s', (_name, body) => {
     expect(() => parseMetadataBody(body)).toThrow(MalformedBodyError);
   });

@@ -1,13 +1,17 @@
-import { getNamedType, getNullableType, getOperationAST, GraphQLError, isLeafType, isListType, isObjectType, Kind, type DocumentNode, type ExecutionArgs, type ExecutionResult, type FieldNode, type GraphQLFieldResolver, type GraphQLSchema, type SelectionSetNode } from 'graphql';
+import { BREAK, getNamedType, getNullableType, getOperationAST, GraphQLError, isLeafType, isListType, isObjectType, Kind, visit, type DocumentNode, type ExecutionArgs, type ExecutionResult, type FieldNode, type GraphQLFieldResolver, type GraphQLSchema, type SelectionSetNode } from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 import type { Plugin } from 'graphql-yoga';
+import { LRUCache } from 'lru-cache';
 
 /**
- * Compiled execution (graphql-jit): an operation seen a second time is compiled to plain JavaScript, and
- * every later request runs that instead of graphql-js's interpreter. The first time runs on graphql-js,
- * so a stream of one-off documents costs no compilation. Yoga parses each distinct text once and hands
- * the same DocumentNode back, so compiled operations are kept per DocumentNode and operation name, and
- * go when Yoga's parse cache lets the document go. Anything graphql-jit cannot compile runs on graphql-js.
+ * Compiled execution (graphql-jit): an operation run {@link COMPILE_AFTER} times is compiled to plain
+ * JavaScript, and every later request runs that instead of graphql-js's interpreter. Until then it runs on
+ * graphql-js, so one-off documents cost no compilation (a compile takes tens of milliseconds for a large
+ * operation, and a caller sending new texts must send each many times to cause one). Yoga parses each distinct
+ * text once and hands the same DocumentNode back, so operations are counted and kept per DocumentNode and
+ * operation name, for the {@link MAX_DOCUMENTS} documents used last. Anything graphql-jit cannot compile runs
+ * on graphql-js, and so does any document with `@skip` or `@include`: graphql-jit 0.8.9 writes their
+ * conditions onto the shared field nodes, so a fragment spread twice, once conditionally, loses its fields.
  *
  * graphql-jit answers as graphql-js does, but for two things put right here:
  * - an error raised in a field carries its locations but not the AST nodes they came from, and Yoga writes
@@ -23,16 +27,23 @@ import type { Plugin } from 'graphql-yoga';
  */
 export function useCompiledExecution(schema: GraphQLSchema): Plugin {
   settleListItems(schema);
-  const compiled = new WeakMap<DocumentNode, Map<string, CompiledQuery | 'seen' | 'not compilable'>>();
+  // Per document: 'interpreted' when it is never to be compiled, else each operation's runs so far, then its
+  // compiled form (or 'interpreted' when graphql-jit refused it).
+  const documents = new LRUCache<DocumentNode, Map<string, CompiledQuery | number | 'interpreted'> | 'interpreted'>({ max: MAX_DOCUMENTS });
   const compiledFor = (args: ExecutionArgs): CompiledQuery | undefined => {
-    let ofDocument = compiled.get(args.document);
-    if (!ofDocument) compiled.set(args.document, (ofDocument = new Map()));
+    let operations = documents.get(args.document);
+    if (operations === undefined) documents.set(args.document, (operations = hasConditions(args.document) ? 'interpreted' : new Map()));
+    if (operations === 'interpreted') return undefined;
     const name = args.operationName ?? '';
-    const known = ofDocument.get(name);
-    if (known === undefined) ofDocument.set(name, 'seen');
-    if (known !== 'seen') return typeof known === 'object' ? known : undefined;
+    const known = operations.get(name) ?? 0;
+    if (typeof known === 'object') return known;
+    if (known === 'interpreted') return undefined;
+    if (known + 1 < COMPILE_AFTER) {
+      operations.set(name, known + 1);
+      return undefined;
+    }
     const result = compileQuery(args.schema, args.document, args.operationName ?? undefined);
-    ofDocument.set(name, isCompiledQuery(result) ? result : 'not compilable');
+    operations.set(name, isCompiledQuery(result) ? result : 'interpreted');
     return isCompiledQuery(result) ? result : undefined;
   };
   return {
@@ -45,12 +56,30 @@ export function useCompiledExecution(schema: GraphQLSchema): Plugin {
   };
 }
 
+/** Runs of an operation on graphql-js before it is compiled. */
+export const COMPILE_AFTER = 10;
+/** Documents whose counts and compiled operations are kept (each compiled operation takes ~0.5 MB). */
+const MAX_DOCUMENTS = 200;
+
+/** Whether any selection of `document` has `@skip` or `@include`. */
+function hasConditions(document: DocumentNode): boolean {
+  let found = false;
+  visit(document, {
+    Directive(node) {
+      if (node.name.value !== 'skip' && node.name.value !== 'include') return undefined;
+      found = true;
+      return BREAK;
+    },
+  });
+  return found;
+}
+
 /** graphql-jit's result, its errors given the AST nodes Yoga needs to write their locations. */
 function withErrorNodes(result: ExecutionResult, args: ExecutionArgs): ExecutionResult {
   if (!result.errors?.some(lacksNodes)) return result;
   const errors = result.errors.map((error) => {
-    const node = lacksNodes(error) ? fieldAt(args.document, args.operationName, error.path!) : undefined;
-    return node ? new GraphQLError(error.message, { nodes: [node], path: error.path, originalError: error.originalError ?? error, extensions: error.extensions }) : error;
+    const nodes = lacksNodes(error) ? fieldsAt(args.document, args.operationName, error.path!) : [];
+    return nodes.length > 0 ? new GraphQLError(error.message, { nodes, path: error.path, originalError: error.originalError ?? error, extensions: error.extensions }) : error;
   });
   return { ...result, errors };
 }
@@ -93,26 +122,29 @@ function lacksNodes(error: GraphQLError): boolean {
   return error.nodes === undefined && error.path !== undefined;
 }
 
-/** The field node that produced the value at `path` (response names and list indexes) in the operation. */
-function fieldAt(document: DocumentNode, operationName: string | null | undefined, path: ReadonlyArray<string | number>): FieldNode | undefined {
+/**
+ * The field nodes that produced the value at `path` (response names and list indexes) in the operation: every
+ * selection of that response name, in document order, as graphql-js merges them.
+ */
+function fieldsAt(document: DocumentNode, operationName: string | null | undefined, path: ReadonlyArray<string | number>): FieldNode[] {
   const fragments = new Map(document.definitions.flatMap((definition) => (definition.kind === Kind.FRAGMENT_DEFINITION ? [[definition.name.value, definition] as const] : [])));
-  const find = (selectionSet: SelectionSetNode | undefined, name: string): FieldNode | undefined => {
+  const collect = (selectionSet: SelectionSetNode | undefined, name: string, into: FieldNode[]): FieldNode[] => {
     for (const selection of selectionSet?.selections ?? []) {
       if (selection.kind === Kind.FIELD) {
-        if ((selection.alias?.value ?? selection.name.value) === name) return selection;
+        if ((selection.alias?.value ?? selection.name.value) === name) into.push(selection);
       } else {
-        const found = find(selection.kind === Kind.INLINE_FRAGMENT ? selection.selectionSet : fragments.get(selection.name.value)?.selectionSet, name);
-        if (found) return found;
+        collect(selection.kind === Kind.INLINE_FRAGMENT ? selection.selectionSet : fragments.get(selection.name.value)?.selectionSet, name, into);
       }
     }
-    return undefined;
+    return into;
   };
-  let node: FieldNode | undefined;
-  let selectionSet: SelectionSetNode | undefined = getOperationAST(document, operationName)?.selectionSet;
+  const operation = getOperationAST(document, operationName);
+  let nodes: FieldNode[] = [];
+  let selectionSets: Array<SelectionSetNode | undefined> = [operation?.selectionSet];
   for (const step of path) {
     if (typeof step === 'number') continue;
-    node = find(selectionSet, step);
-    selectionSet = node?.selectionSet;
+    nodes = selectionSets.flatMap((selectionSet) => collect(selectionSet, step, []));
+    selectionSets = nodes.map((node) => node.selectionSet);
   }
-  return node;
+  return nodes;
 }
