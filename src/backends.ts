@@ -1,26 +1,32 @@
 import { CircuitState, type CircuitBreakerPolicy } from 'cockatiel';
 import { Pool } from 'undici';
 import type { UpstreamConfig } from './config.js';
-import type { ImageBackend } from './images/backend.js';
+import type { BackendName, ImageBackend } from './images/backend.js';
 import type { Observer, UpstreamTracing } from './images/observer.js';
+import { ImsBackend } from './ims/ims-backend.js';
 import { EcsBackend } from './legacy/ecs-backend.js';
 import { createCircuitBreaker } from './upstream/circuit-breaker.js';
 import { UpstreamClient } from './upstream/client.js';
 import { RetryBudget } from './upstream/retry-budget.js';
 
-/** The long-lived upstream parts: made once at start, closed on shutdown. */
-export interface LegacyApi {
+/** One upstream API's long-lived parts: made once at start, closed on shutdown. */
+export interface Upstream {
   readonly backend: ImageBackend;
   readonly pool: Pool;
   readonly breaker: CircuitBreakerPolicy;
 }
 
+const ADAPTERS: Record<BackendName, { readonly api: string; readonly make: (client: UpstreamClient) => ImageBackend }> = {
+  ecs: { api: 'the legacy API', make: (client) => new EcsBackend(client) },
+  ims: { api: 'IMS', make: (client) => new ImsBackend(client) },
+};
+
 /**
- * The one connection pool and circuit breaker for the legacy API's origin, and the ECS backend over them.
- * undici's own timeouts are minutes long; the attempt timeout bounds every phase here, and the pool's
- * timeouts are only a backstop at the same length.
+ * The backend `name` at `endpoint`, over its own connection pool, circuit breaker and retry budget: one of
+ * each per upstream origin, with the same settings. undici's own timeouts are minutes long; the attempt
+ * timeout bounds every phase here, and the pool's timeouts are only a backstop at the same length.
  */
-export function connectLegacyApi(endpoint: URL, config: UpstreamConfig, observer: Observer, tracing: UpstreamTracing): LegacyApi {
+export function connectBackend(name: BackendName, endpoint: URL, config: UpstreamConfig, observer: Observer, tracing: UpstreamTracing): Upstream {
   const pool = new Pool(endpoint.origin, {
     connections: config.maxConnections,
     connectTimeout: config.attemptTimeoutMs,
@@ -29,12 +35,14 @@ export function connectLegacyApi(endpoint: URL, config: UpstreamConfig, observer
     keepAliveTimeout: 4_000,
   });
   const breaker = createCircuitBreaker(config.circuit);
-  breaker.onStateChange((state) => observer.circuit(CIRCUIT_STATES[state] ?? 'closed'));
+  observer.circuit('closed', name);
+  breaker.onStateChange((state) => observer.circuit(CIRCUIT_STATES[state] ?? 'closed', name));
   const client = new UpstreamClient(
     pool,
     endpoint,
     {
-      api: 'the legacy API',
+      api: ADAPTERS[name].api,
+      backend: name,
       maxConnections: config.maxConnections,
       attemptTimeoutMs: config.attemptTimeoutMs,
       retry: { retries: config.retries, baseDelayMs: config.retryBaseDelayMs, maxDelayMs: config.retryMaxDelayMs },
@@ -44,7 +52,7 @@ export function connectLegacyApi(endpoint: URL, config: UpstreamConfig, observer
     },
     breaker,
   );
-  return { backend: new EcsBackend(client), pool, breaker };
+  return { backend: ADAPTERS[name].make(client), pool, breaker };
 }
 
 const CIRCUIT_STATES: Partial<Record<CircuitState, 'closed' | 'half-open' | 'open'>> = {

@@ -100,3 +100,23 @@ export const endpointUrl = urlSetting(['http:', 'https:'], 'https://ecs.cn-north
 
 /** A public key set's URL: no credentials. */
 export const jwksUrl = urlSetting(['http:', 'https:'], 'https://auth.example.com/.well-known/jwks.json', withoutCredentials);
+
+/** A share of events, 0 (none) to 1 (all). */
+export function sampleRate() {
+  return makeValidator<number>((input) => {
+    const value = /^\s*(0?\.\d+|0|1|1\.0*)\s*$/.test(input) ? Number(input) : Number.NaN;
+    if (!(value >= 0 && value <= 1)) throw new EnvError(`must be a number from 0 to 1, got "${input}"`);
+    return value;
+  });
+}
+
+/** A calendar date, `YYYY-MM-DD` (UTC midnight), or empty for none. */
+export function calendarDate() {
+  return makeValidator<string>((input) => {
+    if (input === '') return '';
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(input) || Number.isNaN(Date.parse(`${input}T00:00:00Z`)) || new Date(`${input}T00:00:00Z`).toISOString().slice(0, 10) !== input) {
+      throw new EnvError(`must be a date such as 2027-06-30, got "${input}"`);
+    }
+    return input;
+  });
+}

@@ -1,7 +1,7 @@
 import type { AuthConfig, ServiceCallers } from './images/access.js';
 import { bool, cleanEnv, host, str } from 'envalid';
 import type { CallerRate } from './images/caller-rate-limit.js';
-import { endpointUrl, fraction, integer, jwksUrl, originList, projectIdList, redisUrl, secret, urlSetting } from './config-validators.js';
+import { calendarDate, endpointUrl, fraction, integer, jwksUrl, originList, projectIdList, redisUrl, sampleRate, secret, urlSetting } from './config-validators.js';
 
 /**
  * Every setting, read from the environment. Each entry's `desc` and `default` are the documentation:
@@ -14,6 +14,31 @@ export const settings = {
   ECS_ENDPOINT: endpointUrl({
     default: '',
     desc: 'The regional ECS endpoint, e.g. `https://ecs.cn-north-4.myhuaweicloud.com`. Unset or empty: the built-in sandbox is started on a free loopback port and used instead.',
+  }),
+  IMAGE_BACKEND: str({
+    default: 'ecs',
+    choices: ['ecs', 'ims', 'shadow'],
+    desc: 'Which API answers: `ecs`, the deprecated ECS endpoint; `ims`, IMS `GET /v2/cloudimages` (user-defined metadata keys are absent there); `shadow`, ECS answers and a sample of its successful loads is also read from IMS, off the response path, and compared (metrics and logs). The schema is the same with each.',
+  }),
+  IMS_ENDPOINT: endpointUrl({
+    default: '',
+    desc: 'The regional IMS endpoint, e.g. `https://ims.cn-north-4.myhuaweicloud.com`, for `IMAGE_BACKEND=ims` or `shadow`. Unset: derived from an `ECS_ENDPOINT` of the form `https://ecs.{region}.myhuaweicloud.com` (and logged); with no `ECS_ENDPOINT` either, the built-in sandbox serves both APIs; otherwise `ims` and `shadow` refuse to start.',
+  }),
+  SHADOW_SAMPLE_RATE: sampleRate()({
+    default: 0.1,
+    desc: 'With `IMAGE_BACKEND=shadow`, the share of successful ECS loads also read from IMS and compared (0 to 1).',
+  }),
+  SHADOW_MAX_CONCURRENCY: integer(1, 1000)({
+    default: 4,
+    desc: 'With `IMAGE_BACKEND=shadow`, most IMS comparisons in flight at once; a sampled load that finds them all busy is not compared (`ecs_image_graph_shadow_dropped_total`).',
+  }),
+  LEGACY_DEPRECATION_DATE: calendarDate()({
+    default: '2017-02-22',
+    desc: "The date sent in the `Deprecation` header (RFC 9745) of responses that select a deprecated field: when the ECS image metadata API was deprecated. Huawei's page gives no date; the default is OpenStack Ocata's release, whose Nova deprecated the image metadata proxy (microversion 2.39).",
+  }),
+  LEGACY_SUNSET_DATE: calendarDate()({
+    default: '',
+    desc: 'When set, responses that select a deprecated field also carry `Sunset` (RFC 8594): the date the ECS endpoint stops answering, once Huawei announces it.',
   }),
   IMAGES_MAX_IDS: integer(1, 10_000)({
     default: 100,
@@ -263,12 +288,33 @@ export interface OperationLimits {
   readonly concurrency: number;
 }
 
+/** Which upstream API answers, and where IMS is. */
+export interface BackendConfig {
+  readonly kind: 'ecs' | 'ims' | 'shadow';
+  /**
+   * IMS's base URL for `ims` and `shadow`; `undefined` with no ECS endpoint either means "the built-in sandbox
+   * serves both APIs", and always with `ecs`.
+   */
+  readonly imsEndpoint: URL | undefined;
+  /** Whether `imsEndpoint` was derived from the ECS endpoint's region (to be logged). */
+  readonly imsDerived: boolean;
+  readonly shadow: { readonly sampleRate: number; readonly maxConcurrency: number };
+}
+
+/** What responses selecting a deprecated field announce (RFC 9745 `Deprecation`, RFC 8594 `Sunset`). */
+export interface DeprecationNotice {
+  readonly deprecatedAt: Date;
+  readonly sunsetAt: Date | undefined;
+}
+
 /** The validated settings, named for the code that uses them. */
 export interface Config {
   readonly port: number;
   readonly host: string;
   /** The legacy API's base URL; `undefined` means "start and use the built-in sandbox". */
   readonly ecsEndpoint: URL | undefined;
+  readonly backend: BackendConfig;
+  readonly deprecation: DeprecationNotice;
   readonly limits: OperationLimits;
   readonly upstream: UpstreamConfig;
   readonly auth: AuthConfig;
@@ -315,6 +361,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: clean.PORT,
     host: clean.HOST,
     ecsEndpoint: clean.ECS_ENDPOINT === '' ? undefined : new URL(clean.ECS_ENDPOINT),
+    backend: backendConfig(clean),
+    deprecation: {
+      deprecatedAt: new Date(`${clean.LEGACY_DEPRECATION_DATE}T00:00:00Z`),
+      sunsetAt: clean.LEGACY_SUNSET_DATE === '' ? undefined : new Date(`${clean.LEGACY_SUNSET_DATE}T00:00:00Z`),
+    },
     limits: {
       imagesMaxIds: clean.IMAGES_MAX_IDS,
       maxImages: clean.MAX_IMAGES_PER_OPERATION,
@@ -409,3 +460,24 @@ function serviceCallers(clean: { SERVICE_CALLER_AUTH: string; JWT_JWKS_URL: stri
 
 /** The settings as they are with an empty environment: the defaults tests and tools start from. */
 export const defaultConfig = (): Config => loadConfig({});
+
+/** ECS's regional host; IMS lives at the same region's `ims.` host. */
+const ECS_REGIONAL_HOST = /^ecs\.([a-z0-9-]+)\.myhuaweicloud\.com$/;
+
+function backendConfig(clean: { IMAGE_BACKEND: string; IMS_ENDPOINT: string; ECS_ENDPOINT: string; SHADOW_SAMPLE_RATE: number; SHADOW_MAX_CONCURRENCY: number }): BackendConfig {
+  const kind = clean.IMAGE_BACKEND as BackendConfig['kind'];
+  const shadow = { sampleRate: clean.SHADOW_SAMPLE_RATE, maxConcurrency: clean.SHADOW_MAX_CONCURRENCY };
+  if (kind === 'ecs') return { kind, imsEndpoint: undefined, imsDerived: false, shadow };
+  if (clean.IMS_ENDPOINT !== '') return { kind, imsEndpoint: new URL(clean.IMS_ENDPOINT), imsDerived: false, shadow };
+  if (clean.ECS_ENDPOINT === '') return { kind, imsEndpoint: undefined, imsDerived: false, shadow };
+  const ecs = new URL(clean.ECS_ENDPOINT);
+  const region = ECS_REGIONAL_HOST.exec(ecs.hostname)?.[1];
+  if (region === undefined) {
+    throw new ConfigError(
+      `Invalid configuration:\n  IMS_ENDPOINT: required with IMAGE_BACKEND=${kind}, since ECS_ENDPOINT (${ecs.host}) is not of the form ecs.{region}.myhuaweicloud.com to derive it from`,
+    );
+  }
+  const ims = new URL(ecs.href);
+  ims.hostname = `ims.${region}.myhuaweicloud.com`;
+  return { kind, imsEndpoint: ims, imsDerived: true, shadow };
+}

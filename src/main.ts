@@ -26,6 +26,9 @@ if (sandbox) {
     `ECS_ENDPOINT is not set: using the built-in sandbox of the legacy API at ${sandbox.url.href} (sample images only, no real data)`,
   );
 }
+// The sandbox serves IMS too; config.ts has refused an IMS backend with no way to know where IMS is.
+const imsEndpoint = config.backend.imsEndpoint ?? endpoint;
+if (config.backend.imsDerived) logger.info({ ims: imsEndpoint.href }, `IMS_ENDPOINT is not set: using ${imsEndpoint.origin}, the IMS endpoint of ECS_ENDPOINT's region`);
 
 if (config.auth.mode === 'service' && config.auth.callers.kind === 'network' && !sandbox) {
   logger.warn(
@@ -33,7 +36,7 @@ if (config.auth.mode === 'service' && config.auth.callers.kind === 'network' && 
   );
 }
 
-const services = createServices(config, endpoint, { logger, tokenRequired: sandbox === undefined, trustedDocuments });
+const services = createServices(config, { ecs: endpoint, ims: imsEndpoint }, { logger, tokenRequired: sandbox === undefined, trustedDocuments });
 await services.ready();
 const app = createApp(services.appDeps);
 const http = createHttpServer(app, config.http);
@@ -43,7 +46,7 @@ server.listen(config.port, config.host, () => {
   const { address, port } = server.address() as AddressInfo;
   const host = address.includes(':') ? `[${address}]` : address;
   logger.info(
-    { upstream: endpoint.origin, authMode: config.auth.mode, cache: config.cache.redisUrl ? 'redis' : 'memory', tracing: config.telemetry.otlpEndpoint !== undefined },
+    { upstream: (config.backend.kind === 'ims' ? imsEndpoint : endpoint).origin, backend: config.backend.kind, authMode: config.auth.mode, cache: config.cache.redisUrl ? 'redis' : 'memory', tracing: config.telemetry.otlpEndpoint !== undefined },
     `GraphQL endpoint ready at http://${host}:${port}${app.graphqlEndpoint}`,
   );
 });

@@ -8,7 +8,12 @@ import { createRedisStore } from './images/cache/redis-store.js';
 import type { Config } from './config.js';
 import { createCallerRateLimit } from './images/caller-rate-limit.js';
 import { ImageSource, type Fetched } from './images/image-source.js';
-import { connectLegacyApi, type LegacyApi } from './backends.js';
+import { connectBackend, type Upstream } from './backends.js';
+import type { ImageBackend } from './images/backend.js';
+import { ShadowBackend } from './images/shadow-backend.js';
+import { createSchema } from './graphql/schema/index.js';
+import { typedReading } from './graphql/schema/typed-reading.js';
+import { isMetadataMember } from './ims/image-info.js';
 import type { Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 import { createObserver } from './observability/observer.js';
@@ -17,7 +22,10 @@ import { createTracing, type Tracing } from './observability/tracing.js';
 /** The long-lived parts of the service, made once at start from the config and closed on shutdown. */
 export interface Services {
   readonly appDeps: AppDeps;
-  readonly legacy: LegacyApi;
+  /** The connection of the backend that answers: ECS, or IMS with IMAGE_BACKEND=ims. */
+  readonly upstream: Upstream;
+  /** With IMAGE_BACKEND=shadow, the comparisons with IMS. */
+  readonly shadow: ShadowBackend | undefined;
   readonly cache: ImageCache;
   readonly coalescer: Coalescer<Fetched>;
   readonly metrics: Metrics;
@@ -37,17 +45,34 @@ export interface ServiceOptions {
   readonly trustedDocuments?: ReadonlyMap<string, string> | undefined;
 }
 
-/** @param endpoint the legacy API (the configured one, or the built-in sandbox) */
-export function createServices(config: Config, endpoint: URL, options: ServiceOptions): Services {
+/** Where each API is: the configured endpoints, or the built-in sandbox, which serves both. */
+export interface Endpoints {
+  readonly ecs: URL;
+  readonly ims: URL;
+}
+
+export function createServices(config: Config, endpoints: Endpoints, options: ServiceOptions): Services {
   const metrics = new Metrics();
   const observer = createObserver(metrics, options.logger);
   const tracing = createTracing({ endpoint: config.telemetry.otlpEndpoint, serviceName: config.telemetry.serviceName });
-  const legacy = connectLegacyApi(endpoint, config.upstream, observer, tracing);
+  const answering = config.backend.kind === 'ims' ? 'ims' : 'ecs';
+  const upstream = connectBackend(answering, endpoints[answering], config.upstream, observer, tracing);
+  const ims = config.backend.kind === 'shadow' ? connectBackend('ims', endpoints.ims, config.upstream, observer, tracing) : undefined;
+  const shadow = ims
+    ? new ShadowBackend(
+        upstream.backend,
+        ims.backend,
+        typedReading(createSchema({ imagesMaxIds: config.limits.imagesMaxIds })),
+        { ...config.backend.shadow, timeoutMs: config.limits.deadlineMs, carries: isMetadataMember },
+        observer,
+      )
+    : undefined;
+  const backend: ImageBackend = shadow ?? upstream.backend;
   const redis = config.cache.redisUrl ? new RedisLink(config.cache.redisUrl, options.logger) : undefined;
   const store = redis ? createRedisStore(redis) : createMemoryStore(config.cache.maxBytes);
-  const cache = new ImageCache(store, { ...config.cache, refusalTtlMs: config.upstream.authFailureTtlMs });
+  const cache = new ImageCache(store, { ...config.cache, refusalTtlMs: config.upstream.authFailureTtlMs, backend: backend.name });
   const coalescer = new Coalescer<Fetched>();
-  const source = new ImageSource(legacy.backend, cache, coalescer, createCallerRateLimit(config.upstream.callerRate, redis), observer);
+  const source = new ImageSource(backend, cache, coalescer, createCallerRateLimit(config.upstream.callerRate, redis), observer);
   const access = createAccess(config.auth, { tokenRequired: options.tokenRequired, tokenScope: (token) => cache.tokenScope(token) });
   let ready = true;
   return {
@@ -61,11 +86,13 @@ export function createServices(config: Config, endpoint: URL, options: ServiceOp
       tracing,
       http: { ...config.http, trustedDocuments: options.trustedDocuments },
       queryLimits: config.queryLimits,
+      deprecation: config.deprecation,
       isReady: () => ready,
       // Only a service that answers every caller alike (its own key, no caller check) may be cached publicly.
       cacheVisibility: config.auth.mode === 'service' && config.auth.callers.kind === 'network' ? 'public' : 'private',
     },
-    legacy,
+    upstream,
+    shadow,
     cache,
     coalescer,
     metrics,
@@ -76,8 +103,8 @@ export function createServices(config: Config, endpoint: URL, options: ServiceOp
     },
     async close() {
       // Cache writes still under way are made before Redis is closed: nothing fetched is lost.
-      await cache.settled();
-      await Promise.all([legacy.pool.close(), store.close(), tracing.shutdown()]);
+      await Promise.all([cache.settled(), shadow?.settled()]);
+      await Promise.all([upstream.pool.close(), ims?.pool.close(), store.close(), tracing.shutdown()]);
     },
   };
 }

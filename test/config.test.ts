@@ -9,6 +9,8 @@ describe('loadConfig', () => {
       port: 4000,
       host: '127.0.0.1',
       ecsEndpoint: undefined,
+      backend: { kind: 'ecs', imsEndpoint: undefined, imsDerived: false, shadow: { sampleRate: 0.1, maxConcurrency: 4 } },
+      deprecation: { deprecatedAt: new Date('2017-02-22T00:00:00Z'), sunsetAt: undefined },
       limits: { imagesMaxIds: 100, maxImages: 200, maxResponseBytes: 8 * 1024 * 1024, deadlineMs: 10_000, concurrency: 10 },
       upstream: {
         maxConnections: 20,
@@ -40,6 +42,21 @@ describe('loadConfig', () => {
     });
   });
 
+  it('derives the IMS endpoint of the ECS endpoint\'s region, or refuses IMS without one', () => {
+    const derived = loadConfig({ IMAGE_BACKEND: 'ims', ECS_ENDPOINT: 'https://ecs.ap-southeast-1.myhuaweicloud.com' }).backend;
+    expect(derived).toMatchObject({ kind: 'ims', imsDerived: true });
+    expect(derived.imsEndpoint?.href).toBe('https://ims.ap-southeast-1.myhuaweicloud.com/');
+    // No endpoint at all: the built-in sandbox serves both APIs.
+    expect(loadConfig({ IMAGE_BACKEND: 'shadow' }).backend).toMatchObject({ kind: 'shadow', imsEndpoint: undefined, imsDerived: false });
+    // With ecs, IMS is not needed, whatever ECS_ENDPOINT is.
+    expect(loadConfig({ ECS_ENDPOINT: 'http://127.0.0.1:8080' }).backend.imsEndpoint).toBeUndefined();
+    for (const kind of ['ims', 'shadow']) {
+      expect(() => loadConfig({ IMAGE_BACKEND: kind, ECS_ENDPOINT: 'http://127.0.0.1:8080' })).toThrow(
+        `Invalid configuration:\n  IMS_ENDPOINT: required with IMAGE_BACKEND=${kind}, since ECS_ENDPOINT (127.0.0.1:8080) is not of the form ecs.{region}.myhuaweicloud.com to derive it from`,
+      );
+    }
+  });
+
   it('treats an empty ECS_ENDPOINT as unset and keeps a path prefix', () => {
     expect(loadConfig({ ECS_ENDPOINT: '' }).ecsEndpoint).toBeUndefined();
     expect(loadConfig({ ECS_ENDPOINT: 'https://ecs.cn-north-4.myhuaweicloud.com' }).ecsEndpoint?.href).toBe('https://ecs.cn-north-4.myhuaweicloud.com/');
@@ -50,6 +67,12 @@ describe('loadConfig', () => {
     const config = loadConfig({
       PORT: '0',
       HOST: '0.0.0.0',
+      IMAGE_BACKEND: 'shadow',
+      IMS_ENDPOINT: 'https://ims.example.internal:8443/ims/',
+      SHADOW_SAMPLE_RATE: '1',
+      SHADOW_MAX_CONCURRENCY: '9',
+      LEGACY_DEPRECATION_DATE: '2024-03-31',
+      LEGACY_SUNSET_DATE: '2027-06-30',
       IMAGES_MAX_IDS: '250',
       MAX_IMAGES_PER_OPERATION: '500',
       MAX_RESPONSE_BYTES: '1048576',
@@ -107,6 +130,8 @@ describe('loadConfig', () => {
       port: 0,
       host: '0.0.0.0',
       ecsEndpoint: undefined,
+      backend: { kind: 'shadow', imsEndpoint: new URL('https://ims.example.internal:8443/ims/'), imsDerived: false, shadow: { sampleRate: 1, maxConcurrency: 9 } },
+      deprecation: { deprecatedAt: new Date('2024-03-31T00:00:00Z'), sunsetAt: new Date('2027-06-30T00:00:00Z') },
       limits: { imagesMaxIds: 250, maxImages: 500, maxResponseBytes: 1_048_576, deadlineMs: 3000, concurrency: 3 },
       upstream: {
         maxConnections: 7,
@@ -155,6 +180,10 @@ describe('loadConfig', () => {
     [{ ECS_ENDPOINT: 'https://ecs.example.com/?region=x' }, '  ECS_ENDPOINT: must not have a query string or fragment'],
     [{ CIRCUIT_FAILURE_RATE: '1' }, '  CIRCUIT_FAILURE_RATE: must be a number between 0 and 1 (exclusive), got "1"'],
     [{ CIRCUIT_FAILURE_RATE: '50%' }, '  CIRCUIT_FAILURE_RATE: must be a number between 0 and 1 (exclusive), got "50%"'],
+    [{ IMAGE_BACKEND: 'nova' }, '  IMAGE_BACKEND: Value "nova" not in choices [ecs,ims,shadow]'],
+    [{ SHADOW_SAMPLE_RATE: '1.5' }, '  SHADOW_SAMPLE_RATE: must be a number from 0 to 1, got "1.5"'],
+    [{ LEGACY_SUNSET_DATE: '2027-02-30' }, '  LEGACY_SUNSET_DATE: must be a date such as 2027-06-30, got "2027-02-30"'],
+    [{ LEGACY_DEPRECATION_DATE: '30/06/2027' }, '  LEGACY_DEPRECATION_DATE: must be a date such as 2027-06-30, got "30/06/2027"'],
     [{ UPSTREAM_RETRIES: '11' }, '  UPSTREAM_RETRIES: must be a whole number from 0 to 10, got "11"'],
     [{ CORS_ORIGINS: 'https://app.example.com/path' }, '  CORS_ORIGINS: item 1 is not an origin such as https://app.example.com (scheme, host and port only)'],
     [{ CORS_ORIGINS: 'https://a.example.com,*' }, '  CORS_ORIGINS: item 2 is not an origin such as https://app.example.com (scheme, host and port only)'],

@@ -179,6 +179,22 @@ describe('through a real gateway (Hive Gateway)', () => {
     expect(sandbox.requests).toHaveLength(1);
   });
 
+  it('passes on the deprecation headers of the images subgraph when the query selects a deprecated field, and only then', async () => {
+    const headersOf = async (query: string) => {
+      const response = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-auth-token': 't' }, body: JSON.stringify({ query }) });
+      expect(((await response.json()) as { errors?: unknown }).errors).toBeUndefined();
+      return { deprecation: response.headers.get('deprecation'), link: response.headers.get('link'), sunset: response.headers.get('sunset') };
+    };
+    expect(await headersOf('{ servers { name image { id osType } } }')).toEqual({
+      deprecation: '@1487721600',
+      link: '<https://support.huaweicloud.com/api-ims/ims_03_0709.html>; rel="deprecation"; type="text/html"',
+      sunset: null,
+    });
+    const none = { deprecation: null, link: null, sunset: null };
+    expect(await headersOf(`{ servers { name image { id virtualEnvType } } image(projectId: "${P}", id: "${DOC}") { metadata { key } } }`)).toEqual(none);
+    expect(await headersOf('{ servers { name } }')).toEqual(none);
+  });
+
   it('shows the @deprecated marks to clients of the supergraph', async () => {
     const { body } = await post(gateway.url, '{ __type(name: "Image") { fields(includeDeprecated: true) { name isDeprecated deprecationReason } } }');
     const fields = (body.data?.['__type'] as { fields: Array<{ name: string; isDeprecated: boolean; deprecationReason: string | null }> }).fields;

@@ -33,6 +33,17 @@ describe('the compiled service', () => {
     }
   });
 
+  it('with IMAGE_BACKEND=shadow and a regional ECS_ENDPOINT, derives the IMS endpoint of the region and says so', async () => {
+    const service = await startService({ ECS_ENDPOINT: 'https://ecs.cn-north-4.myhuaweicloud.com', IMAGE_BACKEND: 'shadow' });
+    try {
+      expect(service.logs.filter((line) => String(line['msg']).startsWith('IMS_ENDPOINT is not set'))).toEqual([
+        expect.objectContaining({ level: 30, ims: 'https://ims.cn-north-4.myhuaweicloud.com/', msg: "IMS_ENDPOINT is not set: using https://ims.cn-north-4.myhuaweicloud.com, the IMS endpoint of ECS_ENDPOINT's region" }),
+      ]);
+    } finally {
+      expect(await service.stop()).toBe(0);
+    }
+  });
+
   describe('with ECS_ENDPOINT set', () => {
     let upstream: Sandbox;
     beforeAll(async () => {
@@ -51,6 +62,19 @@ describe('the compiled service', () => {
           { path: metadataPath(DOCUMENTED_IMAGE.projectId, DOCUMENTED_IMAGE.imageId), token: 'token-from-the-caller' },
         ]);
         expect(service.logs.some((line) => String(line['msg']).includes('sandbox'))).toBe(false);
+      } finally {
+        expect(await service.stop()).toBe(0);
+      }
+    });
+
+    it('with IMAGE_BACKEND=ims and IMS_ENDPOINT, answers from IMS alone', async () => {
+      const service = await startService({ ECS_ENDPOINT: 'https://ecs.cn-north-4.myhuaweicloud.com', IMAGE_BACKEND: 'ims', IMS_ENDPOINT: upstream.url.href });
+      const before = upstream.requests.length;
+      try {
+        expect(await post(service.url, { 'x-auth-token': 'token-from-the-caller' })).toEqual({ status: 200, body: ANSWER });
+        expect(upstream.requests.slice(before).map(({ path, headers }) => ({ path, token: headers['x-auth-token'] }))).toEqual([
+          { path: `/v2/cloudimages?id=${DOCUMENTED_IMAGE.imageId}`, token: 'token-from-the-caller' },
+        ]);
       } finally {
         expect(await service.stop()).toBe(0);
       }

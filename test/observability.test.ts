@@ -40,13 +40,13 @@ describe('/metrics', () => {
 
       // Upstream: DOC once (then cached for the same token; the anonymous images query is another scope),
       // 403 once, 500 twice (one retry), Huawei 404 once.
-      expect(metrics.value('ecs_image_graph_upstream_requests_total', { outcome: '200' })).toBe(2);
-      expect(metrics.value('ecs_image_graph_upstream_requests_total', { outcome: '403' })).toBe(1);
-      expect(metrics.value('ecs_image_graph_upstream_requests_total', { outcome: '500' })).toBe(2);
-      expect(metrics.value('ecs_image_graph_upstream_requests_total', { outcome: '404' })).toBe(1);
-      expect(metrics.count('ecs_image_graph_upstream_request_duration_seconds', { outcome: '500' })).toBe(2);
-      expect(metrics.value('ecs_image_graph_upstream_retries_total', { reason: 'unavailable' })).toBe(1);
-      expect(metrics.value('ecs_image_graph_upstream_circuit_state')).toBe(0);
+      expect(metrics.value('ecs_image_graph_upstream_requests_total', { backend: 'ecs', outcome: '200' })).toBe(2);
+      expect(metrics.value('ecs_image_graph_upstream_requests_total', { backend: 'ecs', outcome: '403' })).toBe(1);
+      expect(metrics.value('ecs_image_graph_upstream_requests_total', { backend: 'ecs', outcome: '500' })).toBe(2);
+      expect(metrics.value('ecs_image_graph_upstream_requests_total', { backend: 'ecs', outcome: '404' })).toBe(1);
+      expect(metrics.count('ecs_image_graph_upstream_request_duration_seconds', { backend: 'ecs', outcome: '500' })).toBe(2);
+      expect(metrics.value('ecs_image_graph_upstream_retries_total', { backend: 'ecs', reason: 'unavailable' })).toBe(1);
+      expect(metrics.value('ecs_image_graph_upstream_circuit_state', { backend: 'ecs' })).toBe(0);
       expect(metrics.value('ecs_image_graph_cache_lookups_total', { result: 'hit' })).toBe(1);
       expect(metrics.value('ecs_image_graph_cache_lookups_total', { result: 'miss' })).toBe(5);
       expect(metrics.count('ecs_image_graph_loader_batch_size')).toBe(4);
@@ -59,7 +59,7 @@ describe('/metrics', () => {
     const circuit = { failureRate: 0.5, windowMs: 60_000, minCalls: 3, halfOpenAfterMs: 60_000 };
     await withStack({ upstream: { retries: 0, circuit } }, async (stack) => {
       for (let n = 0; n < 3; n += 1) await stack.query(`{ image(projectId: "${P}", id: "${FAULTS.error.imageId}") { id } }`);
-      expect((await scrape(stack.app)).value('ecs_image_graph_upstream_circuit_state')).toBe(2);
+      expect((await scrape(stack.app)).value('ecs_image_graph_upstream_circuit_state', { backend: 'ecs' })).toBe(2);
     });
   });
 });

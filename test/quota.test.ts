@@ -49,7 +49,7 @@ describe('per-caller rate of upstream calls (UPSTREAM_CALLS_PER_CALLER_PER_SECON
       const malloryChecked = new Promise<void>((resolve) => (releaseMallory = resolve));
       const rateLimit: CallerRateLimit = async (key) => (key === 'mallory' ? malloryChecked.then(() => 1000) : undefined);
       const noop = () => undefined;
-      const source = new ImageSource(stack.legacy.backend, stack.services.cache, new Coalescer(), rateLimit, { cacheLookup: noop, coalesced: noop, callAvoided: noop, staleAnswer: noop });
+      const source = new ImageSource(stack.upstream.backend, stack.services.cache, new Coalescer(), rateLimit, { cacheLookup: noop, coalesced: noop, callAvoided: noop, staleAnswer: noop });
       const scope = { requestId: 'r', signal: new AbortController().signal, deadlineAt: Date.now() + 10_000, traceContext: undefined };
       const caller = (rateKey: string): Caller => ({ scope: 'shared', credential: { kind: 'none' }, rateKey });
       const ref = { projectId: P, imageId: DOC };
@@ -90,7 +90,7 @@ describe('the retry budget (UPSTREAM_RETRY_BUDGET_PERCENT)', () => {
   it('counts only the calls the circuit breaker let through: fast failures earn no retries', async () => {
     await withStack({ upstream: { retries: 2, retryBaseDelayMs: 1, retryBudget: { percent: 20, minPerSecond: 0 } }, limits: { concurrency: 1 } }, async (stack) => {
       const query = (from: number) => `{ ${Array.from({ length: 20 }, (_, n) => `i${n}: image(projectId: "${project(from + n)}", id: "${FAULTS.throttledNoRetryAfter.imageId}") { id }`).join(' ')} }`;
-      const isolation = stack.legacy.breaker.isolate();
+      const isolation = stack.upstream.breaker.isolate();
       for (let from = 0; from < 100; from += 20) await stack.query(query(from)); // 100 calls, none sent
       isolation.dispose();
       expect(stack.sandbox.requests).toHaveLength(0);

@@ -128,7 +128,7 @@ describe('cache writes', () => {
       set: () => new Promise<void>((resolve) => (finishWrite = resolve)),
       close: async () => undefined,
     };
-    const cache = new ImageCache(store, { ttlMs: 60_000, notFoundTtlMs: 0, staleIfErrorMs: 0, refusalTtlMs: 0, keySecret: undefined });
+    const cache = new ImageCache(store, { ttlMs: 60_000, notFoundTtlMs: 0, staleIfErrorMs: 0, refusalTtlMs: 0, keySecret: undefined, backend: 'ecs' });
     expect(cache.remember('scope', { projectId: P, imageId: DOC }, new ImageMetadata([]))).toBe(60_000);
     let settled = false;
     const settling = cache.settled().then(() => (settled = true));

@@ -133,14 +133,14 @@ describe('circuit breaker', () => {
       const { body } = await stack.query(`{ images(projectId: "${P}", ids: ${JSON.stringify([...failing, ...healthyIds])}) { id } }`);
       expect(body.errors?.map((error) => error.extensions?.['code'])).toEqual(['UPSTREAM_UNAVAILABLE', 'UPSTREAM_UNAVAILABLE', 'UPSTREAM_UNAVAILABLE']);
       expect((body.data?.['images'] as unknown[]).filter((item) => item !== null)).toHaveLength(30);
-      expect(stack.legacy.breaker.state).toBe(CircuitState.Closed);
+      expect(stack.upstream.breaker.state).toBe(CircuitState.Closed);
     });
   });
 
   it('opens on a high failure rate, fails fast without calling, then half-opens and closes on success', async () => {
     await withStack(options, async (stack) => {
       for (let n = 0; n < 10; n += 1) await stack.query(`{ ${image(FAULTS.error.imageId)} }`);
-      expect(stack.legacy.breaker.state).toBe(CircuitState.Open);
+      expect(stack.upstream.breaker.state).toBe(CircuitState.Open);
       const callsWhenOpened = stack.sandbox.requests.length;
       expect(callsWhenOpened).toBe(10);
 
@@ -162,7 +162,7 @@ describe('circuit breaker', () => {
       const trial = await stack.query(`{ ${image(DOC)} }`);
       expect(trial.body).toEqual({ data: { image: { id: DOC } } });
       expect(stack.sandbox.requests).toHaveLength(callsWhenOpened + 1);
-      expect(stack.legacy.breaker.state).toBe(CircuitState.Closed);
+      expect(stack.upstream.breaker.state).toBe(CircuitState.Closed);
     });
   });
 });

@@ -98,7 +98,7 @@ describe('soak: concurrent operations with about 10% failing images', () => {
     expect(mismatches).toEqual([]);
     expect(failedImages).toBeGreaterThan(OPERATIONS); // about 10% of ~13 500 images
     expect(unhandled).toEqual([]);
-    expect(stack.legacy.breaker.state).toBe(CircuitState.Closed);
+    expect(stack.upstream.breaker.state).toBe(CircuitState.Closed);
     // Back to the starting range. What the program reaches changes by -130 to +100 KB over 900
     // operations here, most of it undici's timer objects, swept on its own clock. V8's compiled
     // code and bookkeeping are left out: they vary by up to a megabyte on a loaded machine. A

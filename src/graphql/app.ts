@@ -1,7 +1,7 @@
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, useReadinessCheck } from 'graphql-yoga';
-import type { HttpConfig, QueryLimits } from '../config.js';
+import type { DeprecationNotice, HttpConfig, QueryLimits } from '../config.js';
 import { createContextFactory, type ContextDeps } from './context.js';
 import { maskError } from './errors.js';
 import { yogaLogger, type Logger } from '../observability/logger.js';
@@ -12,6 +12,7 @@ import { limitPlugins } from './plugins/limits.js';
 import { useBodyLimit } from './plugins/body-limit.js';
 import { useCompiledExecution } from './plugins/compiled-execution.js';
 import { useCacheControl, type CacheVisibility } from './plugins/cache-control.js';
+import { useDeprecationHeaders } from './plugins/deprecation-headers.js';
 import { COST_HEADER, useOperationBudget } from './plugins/operation-budget.js';
 import { useRequestErrorStatus } from './plugins/request-errors.js';
 import { createRequestScopes } from './request-scope.js';
@@ -23,6 +24,8 @@ export interface AppDeps extends ContextDeps {
   readonly tracing: Tracing;
   readonly http: HttpConfig & { readonly trustedDocuments?: ReadonlyMap<string, string> | undefined };
   readonly queryLimits: QueryLimits;
+  /** What responses selecting a deprecated field announce in their headers. */
+  readonly deprecation: DeprecationNotice;
   /** False from the moment the service starts shutting down. */
   readonly isReady: () => boolean;
   /** Whether gateway and CDN caches may share this service's answers between callers. */
@@ -34,6 +37,9 @@ const GRAPHQL_ENDPOINT = '/graphql';
 /** Headers a browser page on an allowed origin may send. */
 const CORS_HEADERS = ['content-type', 'x-auth-token', 'authorization', 'x-request-id', 'graphql-client-name', 'apollographql-client-name', 'traceparent', 'x-graphql-yoga-csrf', COST_HEADER];
 
+/** Response headers a browser page may read beyond the CORS-safelisted ones: the deprecation notice included. */
+const EXPOSED_HEADERS = ['x-request-id', 'deprecation', 'link', 'sunset'];
+
 /**
  * CORS headers for the allowed origins only: any other origin gets none, so its pages cannot read answers.
  * (Given a list, Yoga would answer every origin with an Access-Control-Allow-Origin of its own choosing.)
@@ -43,7 +49,7 @@ function corsFor(origins: readonly string[]) {
   return (request: Request) => {
     const origin = request.headers.get('origin');
     if (origin === null || !allowed.has(origin)) return false as const;
-    return { origin: [origin], methods: ['GET', 'POST'], allowedHeaders: CORS_HEADERS, exposedHeaders: ['x-request-id'], credentials: false };
+    return { origin: [origin], methods: ['GET', 'POST'], allowedHeaders: CORS_HEADERS, exposedHeaders: EXPOSED_HEADERS, credentials: false };
   };
 }
 
@@ -77,6 +83,7 @@ export function createApp(deps: AppDeps) {
       ...limitPlugins({ limits: deps.queryLimits, introspection: deps.http.introspection, trustedDocuments: deps.http.trustedDocuments }),
       useOperationBudget({ maxImages: deps.limits.maxImages }),
       useCacheControl(deps.cacheVisibility),
+      useDeprecationHeaders(deps.deprecation),
       useRequestErrorStatus(),
       useCompiledExecution(schema),
     ],

@@ -1,3 +1,4 @@
+import type { BackendName } from './backend.js';
 import type { ImageRef } from './image-ref.js';
 import type { UpstreamError } from './upstream-error.js';
 
@@ -11,6 +12,7 @@ export type CallAvoidedReason = 'caller_rate_limit' | 'refused_credential';
 
 /** One attempt at an upstream API, as the client saw it. */
 export interface AttemptEvent {
+  readonly backend: BackendName;
   readonly ref: ImageRef;
   readonly outcome: AttemptOutcome;
   readonly seconds: number;
@@ -26,13 +28,13 @@ export interface AttemptEvent {
  */
 export interface Observer {
   attempt(event: AttemptEvent): void;
-  retry(error: UpstreamError, attemptNo: number, delayMs: number, requestId: string | undefined): void;
+  retry(error: UpstreamError, attemptNo: number, delayMs: number, requestId: string | undefined, backend: BackendName): void;
   retryOverBudget(): void;
   /** A call was not made: the caller is over its rate, or its credential was refused moments ago. */
   callAvoided(reason: CallAvoidedReason): void;
   /** An image was answered from an expired cache entry because the upstream failed. */
   staleAnswer(): void;
-  circuit(state: CircuitStateName): void;
+  circuit(state: CircuitStateName, backend: BackendName): void;
   cacheLookup(hit: boolean): void;
   coalesced(): void;
   loaderBatch(size: number): void;
@@ -51,3 +53,27 @@ export interface UpstreamTracing {
   startUpstreamCall(parent: unknown, name: string, headers: Record<string, string>): UpstreamSpan;
   endUpstreamCall(span: UpstreamSpan, failed: boolean, message?: string): void;
 }
+
+/** One difference a shadow comparison found: a metadata key (`metadata.__os_bit`) or a typed field (`osBit`). */
+export interface ShadowMismatch {
+  readonly field: string;
+  readonly primary: unknown;
+  readonly shadow: unknown;
+}
+
+/** What one shadow comparison found. */
+export interface ShadowResult {
+  readonly result: 'match' | 'mismatch' | 'ims_error';
+  readonly mismatches: readonly ShadowMismatch[];
+  /** Keys of the primary's answer the shadow backend has no member for (user-defined metadata). */
+  readonly uncarriedKeys: number;
+  readonly error?: unknown;
+}
+
+/** The shadow comparison's events (IMAGE_BACKEND=shadow). */
+export interface ShadowObserver {
+  shadowCompared(ref: ImageRef, outcome: ShadowResult): void;
+  /** A sampled load was not compared: the comparisons in flight were at their cap. */
+  shadowDropped(): void;
+}
+

@@ -2,6 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 
 const PREFIX = 'ecs_image_graph_';
 
+import type { BackendName } from '../images/backend.js';
 import type { AttemptOutcome, CallAvoidedReason, CircuitStateName } from '../images/observer.js';
 
 /**
@@ -14,23 +15,23 @@ export class Metrics {
 
   private readonly upstreamRequests = new Counter({
     name: `${PREFIX}upstream_requests_total`,
-    help: 'Attempts to call the legacy API, by outcome: the HTTP status, or timeout / unreachable / cancelled.',
-    labelNames: ['outcome'],
+    help: 'Attempts to call an upstream API, by backend (ecs, ims) and outcome: the HTTP status, or timeout / unreachable / cancelled.',
+    labelNames: ['backend', 'outcome'],
     registers: [this.registry],
   });
 
   private readonly upstreamDuration = new Histogram({
     name: `${PREFIX}upstream_request_duration_seconds`,
-    help: 'Duration of each attempt to call the legacy API, by outcome.',
-    labelNames: ['outcome'],
+    help: 'Duration of each attempt to call an upstream API, by backend and outcome.',
+    labelNames: ['backend', 'outcome'],
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
 
   private readonly retries = new Counter({
     name: `${PREFIX}upstream_retries_total`,
-    help: 'Retries of calls to the legacy API, by the failure that caused them.',
-    labelNames: ['reason'],
+    help: 'Retries of calls to an upstream API, by backend and the failure that caused them.',
+    labelNames: ['backend', 'reason'],
     registers: [this.registry],
   });
 
@@ -55,7 +56,8 @@ export class Metrics {
 
   private readonly circuit = new Gauge({
     name: `${PREFIX}upstream_circuit_state`,
-    help: 'State of the circuit breaker in front of the legacy API: 0 closed, 1 half-open, 2 open.',
+    help: 'State of the circuit breaker in front of each upstream API, by backend: 0 closed, 1 half-open, 2 open.',
+    labelNames: ['backend'],
     registers: [this.registry],
   });
 
@@ -79,22 +81,47 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private readonly shadowComparisons = new Counter({
+    name: `${PREFIX}shadow_comparisons_total`,
+    help: 'IMAGE_BACKEND=shadow: comparisons of an ECS answer with IMS, by result: match, mismatch, or ims_error (IMS failed).',
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
+
+  private readonly shadowMismatches = new Counter({
+    name: `${PREFIX}shadow_mismatches_total`,
+    help: 'IMAGE_BACKEND=shadow: differences found, by field: a typed field (osBit) or a metadata key (metadata.__os_bit).',
+    labelNames: ['field'],
+    registers: [this.registry],
+  });
+
+  private readonly shadowUncarried = new Counter({
+    name: `${PREFIX}shadow_uncarried_keys_total`,
+    help: 'IMAGE_BACKEND=shadow: user-defined metadata keys ECS answered that IMS has no member for (not differences: IMS keeps tags, not free-form metadata).',
+    registers: [this.registry],
+  });
+
+  private readonly shadowDrops = new Counter({
+    name: `${PREFIX}shadow_dropped_total`,
+    help: 'IMAGE_BACKEND=shadow: sampled loads not compared because SHADOW_MAX_CONCURRENCY comparisons were in flight.',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
-    this.circuit.set(0);
     this.retriesOverBudget.inc(0);
     this.staleAnswers.inc(0);
     this.cacheLookups.inc({ result: 'hit' }, 0);
     this.cacheLookups.inc({ result: 'miss' }, 0);
   }
 
-  upstreamAttempt(outcome: AttemptOutcome, seconds: number): void {
-    this.upstreamRequests.inc({ outcome });
-    this.upstreamDuration.observe({ outcome }, seconds);
+  upstreamAttempt(backend: BackendName, outcome: AttemptOutcome, seconds: number): void {
+    this.upstreamRequests.inc({ backend, outcome });
+    this.upstreamDuration.observe({ backend, outcome }, seconds);
   }
 
-  upstreamRetry(reason: string): void {
-    this.retries.inc({ reason });
+  upstreamRetry(backend: BackendName, reason: string): void {
+    this.retries.inc({ backend, reason });
   }
 
   retryOverBudget(): void {
@@ -109,8 +136,8 @@ export class Metrics {
     this.staleAnswers.inc();
   }
 
-  circuitState(state: CircuitStateName): void {
-    this.circuit.set({ closed: 0, 'half-open': 1, open: 2 }[state]);
+  circuitState(backend: BackendName, state: CircuitStateName): void {
+    this.circuit.set({ backend }, { closed: 0, 'half-open': 1, open: 2 }[state]);
   }
 
   cacheLookup(hit: boolean): void {
@@ -119,6 +146,16 @@ export class Metrics {
 
   coalesced(): void {
     this.coalescedCalls.inc();
+  }
+
+  shadowCompared(result: 'match' | 'mismatch' | 'ims_error', mismatchedFields: readonly string[], uncarriedKeys: number): void {
+    this.shadowComparisons.inc({ result });
+    for (const field of mismatchedFields) this.shadowMismatches.inc({ field });
+    if (uncarriedKeys > 0) this.shadowUncarried.inc(uncarriedKeys);
+  }
+
+  shadowDropped(): void {
+    this.shadowDrops.inc();
   }
 
   loaderBatch(size: number): void {

@@ -4,14 +4,16 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import type { AddressInfo } from 'node:net';
 import type { AccessKey } from '../upstream/signer.js';
 import { answerFault, faultFor } from './faults.js';
+import { IMS_PATH, imageInfo } from './ims.js';
 import { sendJson, sendText } from './respond.js';
 import { signatureProblem } from './signature-check.js';
 import { DOCUMENTED_IMAGE, SAMPLE_IMAGES, type SampleImage, type SampleMetadata } from './samples.js';
 
 /**
  * A local implementation of the legacy endpoint `GET /v2.1/{project_id}/images/{image_id}/metadata`: the
- * same path, JSON and Nova-style error bodies. `npm start` uses it when no `ECS_ENDPOINT` is set, and the
- * tests use it as their upstream. It needs no token. The reserved image ids of `faults.ts` misbehave.
+ * same path, JSON and Nova-style error bodies, and of IMS `GET /v2/cloudimages?id=` for the same images
+ * (ims.ts). `npm start` uses it when no `ECS_ENDPOINT` is set, and the tests use it as their upstream. It
+ * needs no token. The reserved image ids of `faults.ts` misbehave on both APIs.
  */
 export interface SandboxOptions {
   /** Port to listen on; 0 (the default) picks a free one. */
@@ -38,6 +40,18 @@ export interface SandboxOptions {
   readonly anyImage?: boolean;
   /** Whether to keep every request in `requests` (the default; tests read it). A long-running sandbox only counts them. */
   readonly keepRequests?: boolean;
+  /**
+   * IMS answers to give instead of the image's own, by image id: a status (200 by default), the whole JSON body
+   * (e.g. an image whose values differ from its ECS answer, two images, another image, an `IMG.` error) and a
+   * delay, for tests of the IMS backend and shadow mode.
+   */
+  readonly imsAnswers?: ReadonlyMap<string, ImsAnswer>;
+}
+
+export interface ImsAnswer {
+  readonly status?: number;
+  readonly body: unknown;
+  readonly delayMs?: number;
 }
 
 /** One request as the sandbox saw it, for tests to assert on. */
@@ -72,6 +86,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   let inFlight = 0;
   let maxInFlight = 0;
   let metadataRequests = 0;
+  let imsRequests = 0;
+  const imagesById = new Map((options.images ?? SAMPLE_IMAGES).map((image) => [image.imageId, image]));
+
   const idle = new EventEmitter();
 
   const server = createServer((request, response) => {
@@ -92,7 +109,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   function route(request: IncomingMessage, path: string, response: ServerResponse, requestId: string): void {
     if (path === '/healthz') return sendJson(response, 200, { status: 'ok' });
     // How many metadata requests the sandbox has had: a benchmark counts upstream calls with it.
-    if (path === '/_sandbox/stats') return sendJson(response, 200, { metadataRequests });
+    if (path === '/_sandbox/stats') return sendJson(response, 200, { metadataRequests, imsRequests });
+    const url = new URL(path, 'http://sandbox');
+    if (url.pathname === IMS_PATH) return answerIms(request, url, response, requestId);
     const match = METADATA_PATH.exec(path);
     if (!match) return sendJson(response, 404, { itemNotFound: { code: 404, message: 'The resource could not be found.' } });
     metadataRequests += 1;
@@ -104,13 +123,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (asksForMicroversion239OrLater(request.headers)) {
       return sendJson(response, 404, { itemNotFound: { code: 404, message: 'The resource could not be found.' } });
     }
-    if (options.accessKeys) {
-      const problem = signatureProblem(request, options.accessKeys);
-      if (problem) return sendJson(response, 401, { error_code: 'APIGW.0301', error_msg: problem, request_id: requestId });
-    }
-    if (options.revokedTokens?.has(String(request.headers['x-auth-token']))) {
-      return sendJson(response, 401, { error_code: 'APIGW.0301', error_msg: 'Incorrect IAM authentication information: the token has expired or been revoked', request_id: requestId });
-    }
+    if (refusedCredential(request, response, requestId)) return;
     const [, projectId = '', imageId = ''] = match;
     const fault = faultFor(imageId);
     if (fault) {
@@ -124,6 +137,62 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       const token = request.headers['x-auth-token'];
       const tagged = options.identifyCaller ? [...image.metadata, ['sandbox_caller', callerFingerprint(String(token ?? ''))] as const] : image.metadata;
       sendText(response, 200, metadataBody(tagged));
+    };
+    if (!options.latencyMs) return answer();
+    const timer = setTimeout(answer, options.latencyMs);
+    response.once('close', () => clearTimeout(timer));
+  }
+
+  /** Answers a 401 as the API gateway would, when the credential does not pass; says whether it did. */
+  function refusedCredential(request: IncomingMessage, response: ServerResponse, requestId: string): boolean {
+    if (options.accessKeys) {
+      const problem = signatureProblem(request, options.accessKeys);
+      if (problem) {
+        sendJson(response, 401, { error_code: 'APIGW.0301', error_msg: problem, request_id: requestId });
+        return true;
+      }
+    }
+    if (options.revokedTokens?.has(String(request.headers['x-auth-token']))) {
+      sendJson(response, 401, { error_code: 'APIGW.0301', error_msg: 'Incorrect IAM authentication information: the token has expired or been revoked', request_id: requestId });
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * IMS `GET /v2/cloudimages?id=`: the image as `{"images": [ImageInfo]}`, `{"images": []}` when there is none.
+   * IMS has no project in its path: a signed request names it in X-Project-Id and the image must be in it;
+   * a token is scoped to a project upstream, which the sandbox does not model, so any project's image answers.
+   */
+  function answerIms(request: IncomingMessage, url: URL, response: ServerResponse, requestId: string): void {
+    imsRequests += 1;
+    if (request.method !== 'GET') {
+      response.setHeader('allow', 'GET');
+      return sendJson(response, 405, { error: { code: 'IMG.0001', message: 'The method is not allowed.' } });
+    }
+    if (refusedCredential(request, response, requestId)) return;
+    const imageId = url.searchParams.get('id') ?? '';
+    const fault = faultFor(imageId);
+    if (fault === 'notFound') return sendJson(response, 200, { images: [] });
+    if (fault === 'badRequest') return sendJson(response, 400, { error: { code: 'IMG.0024', message: 'The image id is invalid.' } });
+    if (fault) {
+      const attempt = (attempts.get(`ims/${imageId}`) ?? 0) + 1;
+      attempts.set(`ims/${imageId}`, attempt);
+      // A success (`errorOnce`, `slow`) is the documented example's image, under the id asked for.
+      const documentedBody = JSON.stringify({ images: [imageInfo({ ...DOCUMENTED_IMAGE, imageId })] });
+      return answerFault(fault, response, { requestId, attempt, slowMs, documentedBody });
+    }
+    const project = request.headers['x-project-id'];
+    const given = options.imsAnswers?.get(imageId);
+    if (given) {
+      const timer = setTimeout(() => sendJson(response, given.status ?? 200, given.body), given.delayMs ?? 0);
+      response.once('close', () => clearTimeout(timer));
+      return;
+    }
+    const answer = () => {
+      const image = imagesById.get(imageId) ?? (options.anyImage ? { ...DOCUMENTED_IMAGE, imageId } : undefined);
+      const visible = image !== undefined && (project === undefined || project === image.projectId);
+      sendJson(response, 200, { images: visible ? [imageInfo(image)] : [] });
     };
     if (!options.latencyMs) return answer();
     const timer = setTimeout(answer, options.latencyMs);

@@ -1,7 +1,7 @@
 import { BrokenCircuitError, type CircuitBreakerPolicy } from 'cockatiel';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Dispatcher } from 'undici';
-import type { CallOptions } from '../images/backend.js';
+import type { BackendName, CallOptions } from '../images/backend.js';
 import type { ImageRef } from '../images/image-ref.js';
 import type { AttemptOutcome, Observer, UpstreamTracing } from '../images/observer.js';
 import { abortReason, errorFromException, UpstreamError } from '../images/upstream-error.js';
@@ -13,6 +13,8 @@ import type { RetryBudget } from './retry-budget.js';
 export interface ClientPolicy {
   /** How messages name the upstream: `the legacy API`, `IMS`. */
   readonly api: string;
+  /** Which backend the calls are for, in metrics and logs. */
+  readonly backend: BackendName;
   /** Most calls in flight to the upstream at once, across all operations; the rest queue. */
   readonly maxConnections: number;
   /** How long one attempt may take once it has a connection slot, body included. */
@@ -74,7 +76,7 @@ export class UpstreamClient {
         this.policy.retryBudget.recordCall();
         return withRetries(() => this.attempt(ref, request, call), this.policy.retry, {
           ...call,
-          onRetry: (error, attemptNo, delayMs) => this.policy.observer.retry(error, attemptNo, delayMs, call.requestId),
+          onRetry: (error, attemptNo, delayMs) => this.policy.observer.retry(error, attemptNo, delayMs, call.requestId, this.policy.backend),
           mayRetry: () => {
             const allowed = this.policy.retryBudget.tryRetry();
             if (!allowed) this.policy.observer.retryOverBudget();
@@ -137,7 +139,7 @@ export class UpstreamClient {
       clearTimeout(timer);
       call.signal.removeEventListener('abort', endWithOperation);
       if (span) tracing.endUpstreamCall(span, failure !== undefined, failure?.message);
-      this.policy.observer.attempt({ ref, outcome, seconds: (performance.now() - started) / 1000, requestId: call.requestId, error: failure });
+      this.policy.observer.attempt({ backend: this.policy.backend, ref, outcome, seconds: (performance.now() - started) / 1000, requestId: call.requestId, error: failure });
     }
   }
 }

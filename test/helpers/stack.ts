@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { createApp, type App } from '../../src/graphql/app.js';
-import { defaultConfig, type AuthConfig, type CacheConfig, type Config, type OperationLimits, type UpstreamConfig } from '../../src/config.js';
-import type { LegacyApi } from '../../src/backends.js';
+import { defaultConfig, type AuthConfig, type BackendConfig, type CacheConfig, type Config, type OperationLimits, type UpstreamConfig } from '../../src/config.js';
+import type { Upstream } from '../../src/backends.js';
 import type { Logger } from '../../src/observability/logger.js';
 import { createServices, type Services } from '../../src/services.js';
 import type { SampleImage } from '../../src/sandbox/samples.js';
@@ -30,6 +30,9 @@ export interface AppOptions {
   http?: Partial<Config['http']>;
   queryLimits?: Partial<Config['queryLimits']>;
   trustedDocuments?: ReadonlyMap<string, string>;
+  /** Which API answers (the sandbox serves both), and shadow mode's settings. */
+  backend?: Partial<Omit<BackendConfig, 'shadow'>> & { shadow?: Partial<BackendConfig['shadow']> };
+  deprecation?: Partial<Config['deprecation']>;
   /** Whether calls need an X-Auth-Token (false, as for the built-in sandbox, unless a test says otherwise). */
   tokenRequired?: boolean;
   logger?: Logger;
@@ -38,7 +41,8 @@ export interface AppOptions {
 export interface TestApp {
   readonly app: App;
   readonly services: Services;
-  readonly legacy: LegacyApi;
+  /** The connection of the backend that answers. */
+  readonly upstream: Upstream;
   /** POSTs an operation to the app, as a client would, and parses the answer. */
   query(query: string, options?: { variables?: Record<string, unknown>; headers?: Record<string, string> }): Promise<GraphQLResponse>;
   close(): Promise<void>;
@@ -46,7 +50,7 @@ export interface TestApp {
 
 /** The app in front of the legacy endpoint at `upstream`, with its own pool and circuit breaker. */
 export async function appFor(upstream: URL, options: AppOptions = {}): Promise<TestApp> {
-  const services = createServices(configWith(options), upstream, {
+  const services = createServices(configWith(options), { ecs: upstream, ims: upstream }, {
     logger: options.logger ?? pino({ level: 'silent' }),
     tokenRequired: options.tokenRequired ?? false,
     trustedDocuments: options.trustedDocuments,
@@ -56,7 +60,7 @@ export async function appFor(upstream: URL, options: AppOptions = {}): Promise<T
   return {
     app,
     services,
-    legacy: services.legacy,
+    upstream: services.upstream,
     async query(query, { variables, headers } = {}) {
       const response = await app.fetch('http://localhost/graphql', {
         method: 'POST',
@@ -90,6 +94,8 @@ export function configWith(options: AppOptions): Config {
     telemetry: options.telemetry ?? defaults.telemetry,
     http: { ...defaults.http, ...options.http },
     queryLimits: { ...defaults.queryLimits, ...options.queryLimits },
+    backend: { ...defaults.backend, ...options.backend, shadow: { ...defaults.backend.shadow, ...options.backend?.shadow } },
+    deprecation: { ...defaults.deprecation, ...options.deprecation },
   };
 }
 

@@ -1,6 +1,7 @@
-import { getOperationAST, TypeInfo, visit, visitWithTypeInfo, type DocumentNode, type GraphQLError, type GraphQLSchema } from 'graphql';
+import { getOperationAST, type GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { Counter, Histogram, type Registry } from 'prom-client';
+import { deprecatedFieldsInDocument } from '../deprecated-fields.js';
 import { codeOf } from '../errors.js';
 import { BoundedLabel } from '../../observability/bounded-label.js';
 
@@ -10,11 +11,6 @@ export function clientNameOf(request: Request | undefined): string | null {
 }
 
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-
-interface DeprecatedField {
-  readonly typeName: string;
-  readonly fieldName: string;
-}
 
 /** What the HTTP duration of a request is labelled with, once its operation is known. */
 interface RequestLabels {
@@ -32,7 +28,8 @@ interface RequestLabels {
  * The metric names and labels are those of @graphql-yoga/plugin-prometheus, which this replaces: it walked
  * every document with a TypeInfo on every request to find the deprecated fields, and built label objects in
  * every phase, at about a third of the service's time per operation. Here the deprecated fields of a document
- * are found once (Yoga parses a document once and reuses it), and each phase does only its own counting.
+ * are found once (Yoga parses a document once and reuses it; see deprecated-fields.ts, whose walk the
+ * deprecation headers share), and each phase does only its own counting.
  */
 export function useGraphQLMetrics(registry: Registry, graphqlEndpoint: string): Plugin {
   const operationNames = new BoundedLabel(500);
@@ -71,7 +68,6 @@ export function useGraphQLMetrics(registry: Registry, graphqlEndpoint: string): 
   });
 
   const requests = new WeakMap<Request, RequestLabels>();
-  const deprecatedFields = new WeakMap<DocumentNode, readonly DeprecatedField[]>();
   const countErrors = (labels: RequestLabels | undefined, phase: string, list: ReadonlyArray<Error | GraphQLError>) => {
     for (const error of list) {
       errors.inc({ operationName: labels?.operationName ?? 'Anonymous', operationType: labels?.operationType ?? 'unknown', phase, code: codeOf(error as GraphQLError) });
@@ -108,11 +104,7 @@ export function useGraphQLMetrics(registry: Registry, graphqlEndpoint: string): 
       labels.operationName = operationNames.value(operation?.name?.value ?? args.operationName, 'Anonymous');
       labels.operationType = operation?.operation ?? 'unknown';
       const { operationName, operationType } = labels;
-      let fields = deprecatedFields.get(args.document);
-      if (!fields) {
-        fields = findDeprecatedFields(args.schema, args.document);
-        deprecatedFields.set(args.document, fields);
-      }
+      const fields = deprecatedFieldsInDocument(args.schema, args.document);
       if (fields.length > 0) {
         const clientName = clientNames.value(clientNameOf(request), 'unknown');
         for (const { typeName, fieldName } of fields) deprecatedUses.inc({ operationName, typeName, fieldName, clientName });
@@ -137,21 +129,4 @@ export function useGraphQLMetrics(registry: Registry, graphqlEndpoint: string): 
       );
     },
   };
-}
-
-/** Every use of a deprecated field in `document`, as @envelop/prometheus counts them. */
-function findDeprecatedFields(schema: GraphQLSchema, document: DocumentNode): DeprecatedField[] {
-  const typeInfo = new TypeInfo(schema);
-  const found: DeprecatedField[] = [];
-  visit(
-    document,
-    visitWithTypeInfo(typeInfo, {
-      Field() {
-        const field = typeInfo.getFieldDef();
-        const parent = typeInfo.getParentType();
-        if (field?.deprecationReason != null && parent) found.push({ typeName: parent.name, fieldName: field.name });
-      },
-    }),
-  );
-  return found;
 }

@@ -1,3 +1,4 @@
+import type { BackendName } from '../backend.js';
 import { createHmac, randomBytes } from 'node:crypto';
 import type { ImageMetadata } from '../image-metadata.js';
 import type { ImageRef } from '../image-ref.js';
@@ -12,6 +13,8 @@ export interface ImageCacheOptions {
   readonly refusalTtlMs: number;
   /** The HMAC key for token scopes; undefined: a random one, private to this process. */
   readonly keySecret: string | undefined;
+  /** The API that answers: each keeps its own entries, so that switching never serves the other's. */
+  readonly backend: BackendName;
 }
 
 /** A cached answer: the metadata (`null`: does not exist), how old it is, and how long it stays fresh (0 or less: stale). */
@@ -30,7 +33,8 @@ export interface Lookup {
 
 // Bump when the stored format changes, so that replicas of different versions never misread each other.
 // v2: records carry when they were stored and their TTL (stale-if-error), and refusals.
-const KEY_PREFIX = 'ecs-image-graph:v2';
+// v3: the backend that answered (ecs, ims) follows the version.
+const KEY_PREFIX = 'ecs-image-graph:v3';
 
 /**
  * Image metadata cached across requests, per credential scope: an answer fetched with one caller's
@@ -42,6 +46,7 @@ const KEY_PREFIX = 'ecs-image-graph:v2';
  */
 export class ImageCache {
   private readonly keySecret: string;
+  private readonly prefix: string;
   private readonly writes = new Set<Promise<void>>();
 
   constructor(
@@ -49,6 +54,7 @@ export class ImageCache {
     private readonly options: ImageCacheOptions,
   ) {
     this.keySecret = options.keySecret ?? randomBytes(32).toString('hex');
+    this.prefix = `${KEY_PREFIX}:${options.backend}`;
   }
 
   /**
@@ -60,7 +66,7 @@ export class ImageCache {
   }
 
   key(scope: string, ref: ImageRef): string {
-    return `${KEY_PREFIX}:${scope}:${ref.projectId}:${ref.imageId}`;
+    return `${this.prefix}:${scope}:${ref.projectId}:${ref.imageId}`;
   }
 
   async lookup(scope: string, ref: ImageRef): Promise<Lookup> {
@@ -68,7 +74,7 @@ export class ImageCache {
     // A refusal is stored when calls are blocked after it, or when there are answers it must take back.
     const refusals = answers || this.options.refusalTtlMs > 0;
     if (!refusals) return {};
-    const keys = [refusedKey(scope), refusedKey(scope, ref.projectId)];
+    const keys = [this.refusedKey(scope), this.refusedKey(scope, ref.projectId)];
     if (answers) keys.push(this.key(scope, ref));
     const [scopeRefusal, projectRefusal, answer] = await this.store.getMany(keys);
     const now = Date.now();
@@ -101,7 +107,7 @@ export class ImageCache {
     const keptMs = Math.max(this.options.refusalTtlMs, this.options.ttlMs + this.options.staleIfErrorMs, this.options.notFoundTtlMs);
     if (keptMs === 0) return;
     const record: CacheRecord = { kind: 'refused', failure, at: Date.now(), blockMs: this.options.refusalTtlMs };
-    this.write(failure === 'unauthenticated' ? refusedKey(scope) : refusedKey(scope, projectId), record, keptMs);
+    this.write(failure === 'unauthenticated' ? this.refusedKey(scope) : this.refusedKey(scope, projectId), record, keptMs);
   }
 
   /** Resolves once every write started so far has been made (or dropped). */
@@ -109,12 +115,12 @@ export class ImageCache {
     await Promise.all(this.writes);
   }
 
+  private refusedKey(scope: string, projectId?: string): string {
+    return `${this.prefix}:${scope}:${projectId === undefined ? '' : `${projectId}:`}refused`;
+  }
+
   private write(...args: Parameters<CacheStore['set']>): void {
     const write = this.store.set(...args).finally(() => this.writes.delete(write));
     this.writes.add(write);
   }
-}
-
-function refusedKey(scope: string, projectId?: string): string {
-  return `${KEY_PREFIX}:${scope}:${projectId === undefined ? '' : `${projectId}:`}refused`;
 }

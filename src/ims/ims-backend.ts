@@ -1,0 +1,52 @@
+import type { Dispatcher } from 'undici';
+import type { CallOptions, ImageBackend } from '../images/backend.js';
+import type { ImageMetadata } from '../images/image-metadata.js';
+import type { ImageRef } from '../images/image-ref.js';
+import { UpstreamError } from '../images/upstream-error.js';
+import { details, MAX_BODY_BYTES, readBody, type UpstreamClient } from '../upstream/client.js';
+import { errorFromStatus } from '../upstream/error-body.js';
+import { metadataFromImageInfo } from './image-info.js';
+
+/**
+ * IMS `GET /v2/cloudimages?id={image_id}` (docs/ims-api.md), the API that replaces the ECS endpoint. IMS has no
+ * project in its path: in passthrough mode the caller's token is scoped to one, and in service mode the signed
+ * request carries `X-Project-Id` (upstream/credentials.ts adds it). The answer is `{"images": [ImageInfo]}`:
+ * an empty list is an image that does not exist; more than one image, or another image than the one asked
+ * for, is a bad response. The image's metadata members become the entries ECS would give (image-info.ts).
+ */
+export class ImsBackend implements ImageBackend {
+  readonly name = 'ims';
+
+  constructor(private readonly client: UpstreamClient) {}
+
+  getImageMetadata(ref: ImageRef, call: CallOptions): Promise<ImageMetadata | null> {
+    return this.client.get(ref, { path: '/v2/cloudimages', query: { id: ref.imageId }, name: 'GET IMS cloudimages', read: (response) => readImage(response, ref) }, call);
+  }
+}
+
+async function readImage(response: Dispatcher.ResponseData, ref: ImageRef): Promise<ImageMetadata | null> {
+  const { statusCode, headers, body } = response;
+  const bad = (what: string, cause?: unknown) => new UpstreamError('bad_response', `IMS sent ${what}.`, { upstream: details(statusCode, headers), cause });
+  // IMS says "no such image" with an empty list; a 404 is some other trouble (a wrong endpoint, a path it lacks).
+  if (statusCode === 404) throw errorFromStatus(statusCode, headers, (await readBody(body, 64 * 1024, { truncate: true })) ?? '', Date.now(), 'IMS');
+  const text = await readBody(body, MAX_BODY_BYTES);
+  if (text === undefined) throw bad('a body larger than 1 MiB');
+  let answer: unknown;
+  try {
+    answer = JSON.parse(text);
+  } catch (error) {
+    throw bad('a body that is not JSON', error);
+  }
+  const images = isRecord(answer) ? answer['images'] : undefined;
+  if (!Array.isArray(images)) throw bad('a body without an "images" list');
+  if (images.length === 0) return null;
+  if (images.length > 1) throw bad(`${images.length} images for one id`);
+  const [image] = images as unknown[];
+  if (!isRecord(image) || typeof image['id'] !== 'string') throw bad('an image without an id');
+  if (image['id'].toLowerCase() !== ref.imageId) throw bad(`image ${image['id']} when ${ref.imageId} was asked for`);
+  return metadataFromImageInfo(image);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
