@@ -35,7 +35,7 @@ export interface AppDeps extends ContextDeps {
 const GRAPHQL_ENDPOINT = '/graphql';
 
 /** Headers a browser page on an allowed origin may send. */
-const CORS_HEADERS = ['content-type', 'x-auth-token', 'authorization', 'x-request-id', 'graphql-client-name', 'apollographql-client-name', 'traceparent', 'x-graphql-yoga-csrf', COST_HEADER];
+const CORS_HEADERS = ['content-type', 'x-auth-token', 'authorization', 'x-request-id', 'graphql-client-name', 'graphql-client-version', 'apollographql-client-name', 'apollographql-client-version', 'traceparent', 'x-graphql-yoga-csrf', COST_HEADER];
 
 /** Response headers a browser page may read beyond the CORS-safelisted ones: the deprecation notice included. */
 const EXPOSED_HEADERS = ['x-request-id', 'deprecation', 'link', 'sunset'];
