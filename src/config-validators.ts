@@ -110,10 +110,10 @@ export function sampleRate() {
   });
 }
 
-/** A calendar date, `YYYY-MM-DD` (UTC midnight), or empty for none. */
-export function calendarDate() {
+/** A calendar date, `YYYY-MM-DD` (UTC midnight); with `optional`, also empty for none. */
+export function calendarDate({ optional = false } = {}) {
   return makeValidator<string>((input) => {
-    if (input === '') return '';
+    if (input === '' && optional) return '';
     if (!/^\d{4}-\d{2}-\d{2}$/.test(input) || Number.isNaN(Date.parse(`${input}T00:00:00Z`)) || new Date(`${input}T00:00:00Z`).toISOString().slice(0, 10) !== input) {
       throw new EnvError(`must be a date such as 2027-06-30, got "${input}"`);
     }

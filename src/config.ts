@@ -36,7 +36,7 @@ export const settings = {
     default: '2017-02-22',
     desc: "The date sent in the `Deprecation` header (RFC 9745) of responses that select a deprecated field: when the ECS image metadata API was deprecated. Huawei's page gives no date; the default is OpenStack Ocata's release, whose Nova deprecated the image metadata proxy (microversion 2.39).",
   }),
-  LEGACY_SUNSET_DATE: calendarDate()({
+  LEGACY_SUNSET_DATE: calendarDate({ optional: true })({
     default: '',
     desc: 'When set, responses that select a deprecated field also carry `Sunset` (RFC 8594): the date the ECS endpoint stops answering, once Huawei announces it.',
   }),
@@ -355,6 +355,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const inconsistent = [
     clean.HTTP_HEADERS_TIMEOUT_MS > clean.HTTP_REQUEST_TIMEOUT_MS && '  HTTP_HEADERS_TIMEOUT_MS: must not be longer than HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)',
     clean.IMAGES_MAX_IDS > clean.MAX_IMAGES_PER_OPERATION && '  IMAGES_MAX_IDS: must not be more than MAX_IMAGES_PER_OPERATION (one full images field must fit in an operation)',
+    clean.LEGACY_SUNSET_DATE !== '' && clean.LEGACY_SUNSET_DATE < clean.LEGACY_DEPRECATION_DATE && '  LEGACY_SUNSET_DATE: must not be before LEGACY_DEPRECATION_DATE (RFC 9745: a resource is deprecated before it sunsets)',
   ].filter((line): line is string => typeof line === 'string');
   if (inconsistent.length > 0) throw new ConfigError(`Invalid configuration:\n${inconsistent.join('\n')}`);
   return {
@@ -468,7 +469,11 @@ function backendConfig(clean: { IMAGE_BACKEND: string; IMS_ENDPOINT: string; ECS
   const kind = clean.IMAGE_BACKEND as BackendConfig['kind'];
   const shadow = { sampleRate: clean.SHADOW_SAMPLE_RATE, maxConcurrency: clean.SHADOW_MAX_CONCURRENCY };
   if (kind === 'ecs') return { kind, imsEndpoint: undefined, imsDerived: false, shadow };
-  if (clean.IMS_ENDPOINT !== '') return { kind, imsEndpoint: new URL(clean.IMS_ENDPOINT), imsDerived: false, shadow };
+  if (clean.IMS_ENDPOINT !== '') {
+    // Comparing the sandbox's sample images with a real IMS would only report differences.
+    if (kind === 'shadow' && clean.ECS_ENDPOINT === '') throw new ConfigError('Invalid configuration:\n  ECS_ENDPOINT: required with IMAGE_BACKEND=shadow when IMS_ENDPOINT is set (shadow compares the two)');
+    return { kind, imsEndpoint: new URL(clean.IMS_ENDPOINT), imsDerived: false, shadow };
+  }
   if (clean.ECS_ENDPOINT === '') return { kind, imsEndpoint: undefined, imsDerived: false, shadow };
   const ecs = new URL(clean.ECS_ENDPOINT);
   const region = ECS_REGIONAL_HOST.exec(ecs.hostname)?.[1];

@@ -14,21 +14,23 @@ const config = loadConfigOrExit();
 const logger = createLogger(config.logLevel);
 const trustedDocuments = config.http.trustedDocumentsFile ? await loadTrustedDocuments(config.http.trustedDocumentsFile).catch(exitOnConfigError) : undefined;
 
-// No upstream configured: serve the built-in sandbox, and say so loudly, once.
-// In service mode the sandbox checks signatures with the same keys, as the real API gateway would.
-const sandbox = config.ecsEndpoint
+// The API that answers has no endpoint: serve the built-in sandbox (both APIs), and say so loudly, once. (With
+// shadow, config.ts has made sure both have an endpoint or neither.) In service mode the sandbox checks
+// signatures with the same keys, as the real API gateway would.
+const answering = config.backend.kind === 'ims' ? { name: 'IMS_ENDPOINT', endpoint: config.backend.imsEndpoint } : { name: 'ECS_ENDPOINT', endpoint: config.ecsEndpoint };
+const sandbox = answering.endpoint
   ? undefined
   : await startSandbox(config.auth.mode === 'service' ? { accessKeys: [{ accessKey: config.auth.accessKey, secretKey: config.auth.secretKey }] } : {});
-const endpoint = sandbox?.url ?? config.ecsEndpoint!;
 if (sandbox) {
   logger.warn(
     { sandbox: sandbox.url.href },
-    `ECS_ENDPOINT is not set: using the built-in sandbox of the legacy API at ${sandbox.url.href} (sample images only, no real data)`,
+    `${answering.name} is not set: using the built-in sandbox of the legacy API and IMS at ${sandbox.url.href} (sample images only, no real data)`,
   );
 }
-// The sandbox serves IMS too; config.ts has refused an IMS backend with no way to know where IMS is.
-const imsEndpoint = config.backend.imsEndpoint ?? endpoint;
-if (config.backend.imsDerived) logger.info({ ims: imsEndpoint.href }, `IMS_ENDPOINT is not set: using ${imsEndpoint.origin}, the IMS endpoint of ECS_ENDPOINT's region`);
+const imsEndpoint = config.backend.imsEndpoint ?? sandbox?.url;
+if (config.backend.imsDerived) logger.info({ ims: imsEndpoint!.href }, `IMS_ENDPOINT is not set: using ${imsEndpoint!.origin}, the IMS endpoint of ECS_ENDPOINT's region`);
+// With IMAGE_BACKEND=ecs, IMS is never called (and with ims, ECS is not): the other endpoint is then a stand-in.
+const endpoint = config.ecsEndpoint ?? sandbox?.url ?? imsEndpoint!;
 
 if (config.auth.mode === 'service' && config.auth.callers.kind === 'network' && !sandbox) {
   logger.warn(
@@ -36,7 +38,7 @@ if (config.auth.mode === 'service' && config.auth.callers.kind === 'network' && 
   );
 }
 
-const services = createServices(config, { ecs: endpoint, ims: imsEndpoint }, { logger, tokenRequired: sandbox === undefined, trustedDocuments });
+const services = createServices(config, { ecs: endpoint, ims: imsEndpoint ?? endpoint }, { logger, tokenRequired: sandbox === undefined, trustedDocuments });
 await services.ready();
 const app = createApp(services.appDeps);
 const http = createHttpServer(app, config.http);
@@ -46,7 +48,7 @@ server.listen(config.port, config.host, () => {
   const { address, port } = server.address() as AddressInfo;
   const host = address.includes(':') ? `[${address}]` : address;
   logger.info(
-    { upstream: (config.backend.kind === 'ims' ? imsEndpoint : endpoint).origin, backend: config.backend.kind, authMode: config.auth.mode, cache: config.cache.redisUrl ? 'redis' : 'memory', tracing: config.telemetry.otlpEndpoint !== undefined },
+    { upstream: (config.backend.kind === 'ims' ? (imsEndpoint ?? endpoint) : endpoint).origin, backend: config.backend.kind, authMode: config.auth.mode, cache: config.cache.redisUrl ? 'redis' : 'memory', tracing: config.telemetry.otlpEndpoint !== undefined },
     `GraphQL endpoint ready at http://${host}:${port}${app.graphqlEndpoint}`,
   );
 });

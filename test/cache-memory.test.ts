@@ -27,7 +27,7 @@ describe('the in-memory cache counts what its entries really cost (CACHE_MAX_BYT
       const sample = SAMPLE_IMAGES[n % SAMPLE_IMAGES.length]!;
       const metadata = parseMetadataBody(metadataBody(sample.metadata.map(([key, value]) => [key, `${value}-${n}`] as const)));
       const record: CacheRecord = { kind: 'answer', metadata, storedAt: Date.now(), ttlMs: 60_000 };
-      const key = `ecs-image-graph:v3:ecs:token:${n.toString(36).padStart(43, 'x')}:${sample.projectId}:${sample.imageId}`;
+      const key = `ecs-image-graph:v2:token:${n.toString(36).padStart(43, 'x')}:${sample.projectId}:${sample.imageId}`;
       counted += heapBytes(record, key);
       await store.set(key, record, 600_000);
     }

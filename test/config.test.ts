@@ -50,6 +50,9 @@ describe('loadConfig', () => {
     expect(loadConfig({ IMAGE_BACKEND: 'shadow' }).backend).toMatchObject({ kind: 'shadow', imsEndpoint: undefined, imsDerived: false });
     // With ecs, IMS is not needed, whatever ECS_ENDPOINT is.
     expect(loadConfig({ ECS_ENDPOINT: 'http://127.0.0.1:8080' }).backend.imsEndpoint).toBeUndefined();
+    expect(() => loadConfig({ IMAGE_BACKEND: 'shadow', IMS_ENDPOINT: 'https://ims.cn-north-4.myhuaweicloud.com' })).toThrow(
+      'Invalid configuration:\n  ECS_ENDPOINT: required with IMAGE_BACKEND=shadow when IMS_ENDPOINT is set (shadow compares the two)',
+    );
     for (const kind of ['ims', 'shadow']) {
       expect(() => loadConfig({ IMAGE_BACKEND: kind, ECS_ENDPOINT: 'http://127.0.0.1:8080' })).toThrow(
         `Invalid configuration:\n  IMS_ENDPOINT: required with IMAGE_BACKEND=${kind}, since ECS_ENDPOINT (127.0.0.1:8080) is not of the form ecs.{region}.myhuaweicloud.com to derive it from`,
@@ -67,7 +70,7 @@ describe('loadConfig', () => {
     const config = loadConfig({
       PORT: '0',
       HOST: '0.0.0.0',
-      IMAGE_BACKEND: 'shadow',
+      IMAGE_BACKEND: 'ims',
       IMS_ENDPOINT: 'https://ims.example.internal:8443/ims/',
       SHADOW_SAMPLE_RATE: '1',
       SHADOW_MAX_CONCURRENCY: '9',
@@ -130,7 +133,7 @@ describe('loadConfig', () => {
       port: 0,
       host: '0.0.0.0',
       ecsEndpoint: undefined,
-      backend: { kind: 'shadow', imsEndpoint: new URL('https://ims.example.internal:8443/ims/'), imsDerived: false, shadow: { sampleRate: 1, maxConcurrency: 9 } },
+      backend: { kind: 'ims', imsEndpoint: new URL('https://ims.example.internal:8443/ims/'), imsDerived: false, shadow: { sampleRate: 1, maxConcurrency: 9 } },
       deprecation: { deprecatedAt: new Date('2024-03-31T00:00:00Z'), sunsetAt: new Date('2027-06-30T00:00:00Z') },
       limits: { imagesMaxIds: 250, maxImages: 500, maxResponseBytes: 1_048_576, deadlineMs: 3000, concurrency: 3 },
       upstream: {
@@ -184,6 +187,8 @@ describe('loadConfig', () => {
     [{ SHADOW_SAMPLE_RATE: '1.5' }, '  SHADOW_SAMPLE_RATE: must be a number from 0 to 1, got "1.5"'],
     [{ LEGACY_SUNSET_DATE: '2027-02-30' }, '  LEGACY_SUNSET_DATE: must be a date such as 2027-06-30, got "2027-02-30"'],
     [{ LEGACY_DEPRECATION_DATE: '30/06/2027' }, '  LEGACY_DEPRECATION_DATE: must be a date such as 2027-06-30, got "30/06/2027"'],
+    [{ LEGACY_DEPRECATION_DATE: '' }, '  LEGACY_DEPRECATION_DATE: must be a date such as 2027-06-30, got ""'],
+    [{ LEGACY_SUNSET_DATE: '2016-12-31' }, '  LEGACY_SUNSET_DATE: must not be before LEGACY_DEPRECATION_DATE (RFC 9745: a resource is deprecated before it sunsets)'],
     [{ UPSTREAM_RETRIES: '11' }, '  UPSTREAM_RETRIES: must be a whole number from 0 to 10, got "11"'],
     [{ CORS_ORIGINS: 'https://app.example.com/path' }, '  CORS_ORIGINS: item 1 is not an origin such as https://app.example.com (scheme, host and port only)'],
     [{ CORS_ORIGINS: 'https://a.example.com,*' }, '  CORS_ORIGINS: item 2 is not an origin such as https://app.example.com (scheme, host and port only)'],

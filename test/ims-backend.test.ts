@@ -1,6 +1,8 @@
 import { getNamedType, isObjectType } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSchema } from '../src/graphql/schema/index.js';
+import { ImageCache } from '../src/images/cache/image-cache.js';
+import { createMemoryStore } from '../src/images/cache/memory-store.js';
 import { FAULTS } from '../src/sandbox/faults.js';
 import { imageInfo } from '../src/sandbox/ims.js';
 import { DOCUMENTED_IMAGE, SAMPLE_IMAGES, SAMPLE_PROJECT_ID } from '../src/sandbox/samples.js';
@@ -16,9 +18,12 @@ const DOC = DOCUMENTED_IMAGE.imageId;
 const TWO_IMAGES = '0b0b0b0b-0000-4000-8000-000000000002';
 const OTHER_IMAGE = '0b0b0b0b-0000-4000-8000-000000000003';
 const REFUSED = '0b0b0b0b-0000-4000-8000-000000000004';
+const PRIVATE_ELSEWHERE = '0b0b0b0b-0000-4000-8000-000000000005';
+const OTHER_PROJECT = '0f1e2d3c4b5a69788796a5b4c3d2e1f0';
 const IMS_ANSWERS = new Map<string, ImsAnswer>([
   [TWO_IMAGES, { body: { images: [imageInfo({ ...DOCUMENTED_IMAGE, imageId: TWO_IMAGES }), imageInfo({ ...DOCUMENTED_IMAGE, imageId: TWO_IMAGES })] } }],
   [OTHER_IMAGE, { body: { images: [imageInfo(DOCUMENTED_IMAGE)] } }],
+  [PRIVATE_ELSEWHERE, { body: { images: [{ ...imageInfo({ ...DOCUMENTED_IMAGE, projectId: OTHER_PROJECT, imageId: PRIVATE_ELSEWHERE }), visibility: 'private' }] } }],
   [REFUSED, { status: 403, body: { error: { code: 'IMG.0003', message: 'The project does not have permission to query the image.' } } }],
 ]);
 
@@ -90,6 +95,26 @@ describe('the IMS backend', () => {
     expect(answer.body.data).toEqual({ image: null });
     expect(answer.body.errors).toEqual([expect.objectContaining({ message, path: ['image'], extensions: expect.objectContaining({ code: 'UPSTREAM_BAD_RESPONSE' }) })]);
     expect(paths).toHaveLength(1);
+  });
+
+  it('asks in the project of the query (X-Project-Id), and reads a private image of another project as not there, as ecs does', async () => {
+    const query = `{ here: image(projectId: "${OTHER_PROJECT}", id: "${DOC}") { id } private: image(projectId: "${P}", id: "${PRIVATE_ELSEWHERE}") { id } }`;
+    const before = sandbox.requests.length;
+    const fromIms = await ims.query(query, { headers: { 'x-auth-token': 'a-token' } });
+    expect(fromIms.body).toEqual({ data: { here: null, private: null } });
+    expect(sandbox.requests.slice(before).map(({ path, headers }) => [path, headers['x-project-id'], headers['x-auth-token']])).toEqual([
+      [`/v2/cloudimages?id=${DOC}`, OTHER_PROJECT, 'a-token'],
+      [`/v2/cloudimages?id=${PRIVATE_ELSEWHERE}`, P, 'a-token'],
+    ]);
+    expect((await ecs.query(`{ here: image(projectId: "${OTHER_PROJECT}", id: "${DOC}") { id } }`)).body).toEqual({ data: { here: null } });
+  });
+
+  it('keeps its cache entries apart from ecs ones, which keep their keys', () => {
+    const store = createMemoryStore(1024 * 1024);
+    const options = { ttlMs: 60_000, notFoundTtlMs: 0, staleIfErrorMs: 0, refusalTtlMs: 0, keySecret: 'k' };
+    const ref = { projectId: P, imageId: DOC };
+    expect(new ImageCache(store, { ...options, backend: 'ecs' }).key('anonymous', ref)).toBe(`ecs-image-graph:v2:anonymous:${P}:${DOC}`);
+    expect(new ImageCache(store, { ...options, backend: 'ims' }).key('anonymous', ref)).toBe(`ecs-image-graph:v2:ims:anonymous:${P}:${DOC}`);
   });
 
   it('maps IMS error bodies to the same error contract, with extensions.upstream', async () => {

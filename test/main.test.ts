@@ -21,7 +21,7 @@ describe('the compiled service', () => {
       const sandboxLines = service.logs.filter((line) => String(line['msg']).includes('built-in sandbox'));
       expect(sandboxLines).toHaveLength(1);
       expect(sandboxLines[0]).toMatchObject({ level: 40 });
-      expect(String(sandboxLines[0]?.['msg'])).toMatch(/^ECS_ENDPOINT is not set: using the built-in sandbox of the legacy API at http:\/\/127\.0\.0\.1:\d+\//);
+      expect(String(sandboxLines[0]?.['msg'])).toMatch(/^ECS_ENDPOINT is not set: using the built-in sandbox of the legacy API and IMS at http:\/\/127\.0\.0\.1:\d+\//);
       expect(service.url.hostname).toBe('127.0.0.1');
       expect(service.url.pathname).toBe('/graphql');
       expect(await post(service.url)).toEqual({ status: 200, body: ANSWER });
@@ -67,10 +67,13 @@ describe('the compiled service', () => {
       }
     });
 
-    it('with IMAGE_BACKEND=ims and IMS_ENDPOINT, answers from IMS alone', async () => {
-      const service = await startService({ ECS_ENDPOINT: 'https://ecs.cn-north-4.myhuaweicloud.com', IMAGE_BACKEND: 'ims', IMS_ENDPOINT: upstream.url.href });
+    it('with IMAGE_BACKEND=ims and IMS_ENDPOINT, answers from IMS alone, and starts no sandbox', async () => {
+      const service = await startService({ IMAGE_BACKEND: 'ims', IMS_ENDPOINT: upstream.url.href });
       const before = upstream.requests.length;
       try {
+        expect(service.logs.some((line) => String(line['msg']).includes('sandbox'))).toBe(false);
+        // A real upstream: a caller without a token is refused here, not sent on.
+        expect((await post(service.url)).body).toMatchObject({ data: { image: null }, errors: [{ extensions: { code: 'UNAUTHENTICATED' } }] });
         expect(await post(service.url, { 'x-auth-token': 'token-from-the-caller' })).toEqual({ status: 200, body: ANSWER });
         expect(upstream.requests.slice(before).map(({ path, headers }) => ({ path, token: headers['x-auth-token'] }))).toEqual([
           { path: `/v2/cloudimages?id=${DOCUMENTED_IMAGE.imageId}`, token: 'token-from-the-caller' },

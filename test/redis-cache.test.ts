@@ -79,7 +79,7 @@ describe('the shared cache in Redis', () => {
     for (const token of [TOKEN, 'token-one', 'token-two']) expect(stored.some((text) => text.includes(token))).toBe(false);
     const keys = stored.filter((text) => text.startsWith('ecs-image-graph:'));
     expect(keys.length).toBeGreaterThanOrEqual(3);
-    for (const key of keys) expect(key).toMatch(new RegExp(`^ecs-image-graph:v3:ecs:token:[A-Za-z0-9_-]{43}:${P}:${DOC}$`));
+    for (const key of keys) expect(key).toMatch(new RegExp(`^ecs-image-graph:v2:token:[A-Za-z0-9_-]{43}:${P}:${DOC}$`));
   });
 
   it('keeps answering from the upstream while Redis is down, warns once, and uses Redis again when it returns', async () => {

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ShadowBackend } from '../src/images/shadow-backend.js';
+import type { ImageBackend } from '../src/images/backend.js';
+import { ImageMetadata } from '../src/images/image-metadata.js';
+import { ShadowBackend } from '../src/images/shadow-backend.js';
 import { imageInfo } from '../src/sandbox/ims.js';
 import { DOCUMENTED_IMAGE, SAMPLE_IMAGES, SAMPLE_PROJECT_ID } from '../src/sandbox/samples.js';
 import { startSandbox, type ImsAnswer, type Sandbox } from '../src/sandbox/server.js';
@@ -23,6 +25,7 @@ let app: TestApp | undefined;
 afterEach(async () => {
   await app?.close();
   await sandbox?.close();
+  [app, sandbox] = [undefined, undefined];
 });
 
 async function shadowStack(imsAnswers: ReadonlyMap<string, ImsAnswer>, options: AppOptions = {}) {
@@ -94,6 +97,36 @@ describe('IMAGE_BACKEND=shadow', () => {
     expect(metrics.value('ecs_image_graph_shadow_comparisons_total', { result: 'match' })).toBe(0);
     expect(metrics.value('ecs_image_graph_upstream_requests_total', { backend: 'ims', outcome: '500' })).toBe(1);
     expect(metrics.value('ecs_image_graph_upstream_requests_total', { backend: 'ims', outcome: 'cancelled' })).toBe(1); // at the comparison's deadline
+  });
+
+  it('keeps a comparison that throws to itself: the answer stands, and nothing is left unhandled', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const metadata = new ImageMetadata([{ key: '__os_bit', value: '64' }]);
+      const backend = (name: 'ecs' | 'ims'): ImageBackend => ({ name, getImageMetadata: async () => metadata });
+      const reported: unknown[] = [];
+      const shadow = new ShadowBackend(
+        backend('ecs'),
+        backend('ims'),
+        () => {
+          throw new Error('a typed reading failed');
+        },
+        { sampleRate: 1, maxConcurrency: 1, timeoutMs: 1000, carries: () => true },
+        { shadowCompared: (ref, outcome) => reported.push(outcome), shadowDropped: () => undefined },
+      );
+      const call = { credential: { kind: 'none' } as const, signal: new AbortController().signal, deadlineAt: Date.now() + 1000 };
+      expect(await shadow.getImageMetadata({ projectId: P, imageId: DOC }, call)).toBe(metadata);
+      // Both backends answer at once: by the next turns of the event loop the comparison has ended, and Node has
+      // reported any rejection nothing handled (settled() would handle it, so it is not awaited first).
+      for (let turn = 0; turn < 3; turn += 1) await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+      expect(reported).toEqual([]);
+      await shadow.settled();
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 
   it('compares only the sampled share of loads (SHADOW_SAMPLE_RATE)', async () => {

@@ -63,9 +63,13 @@ export class ShadowBackend implements ImageBackend {
     const comparison = this.shadow
       .getImageMetadata(ref, { credential, signal, deadlineAt: Date.now() + this.options.timeoutMs, requestId })
       .then(
-        (shadow) => this.observer.shadowCompared(ref, compare(ref, primary, shadow, this.typed, this.options.carries)),
-        (error: unknown) => this.observer.shadowCompared(ref, { result: 'ims_error', mismatches: [], uncarriedKeys: 0, error }),
+        (shadow) => compare(ref, primary, shadow, this.typed, this.options.carries),
+        (error: unknown): ShadowResult => ({ result: 'ims_error', mismatches: [], uncarriedKeys: 0, error }),
       )
+      .then((outcome) => this.observer.shadowCompared(ref, outcome))
+      // Nothing awaits a comparison: one that throws (a typed reading, the observer) must not become an
+      // unhandled rejection, which would end the process. It loses its own report, and nothing else.
+      .catch(() => undefined)
       .finally(() => this.running.delete(comparison));
     this.running.add(comparison);
   }

@@ -9,10 +9,11 @@ import { metadataFromImageInfo } from './image-info.js';
 
 /**
  * IMS `GET /v2/cloudimages?id={image_id}` (docs/ims-api.md), the API that replaces the ECS endpoint. IMS has no
- * project in its path: in passthrough mode the caller's token is scoped to one, and in service mode the signed
- * request carries `X-Project-Id` (upstream/credentials.ts adds it). The answer is `{"images": [ImageInfo]}`:
- * an empty list is an image that does not exist; more than one image, or another image than the one asked
- * for, is a bad response. The image's metadata members become the entries ECS would give (image-info.ts).
+ * project in its path, so every request names the project asked for in `X-Project-Id` (signed, in service mode);
+ * and a private image owned by another project is answered as ECS would answer its path in this project: not
+ * there. The answer is `{"images": [ImageInfo]}`: an empty list is an image that does not exist; more than one
+ * image, or another image than the one asked for, is a bad response. The image's metadata members become the
+ * entries ECS would give (image-info.ts).
  */
 export class ImsBackend implements ImageBackend {
   readonly name = 'ims';
@@ -20,7 +21,11 @@ export class ImsBackend implements ImageBackend {
   constructor(private readonly client: UpstreamClient) {}
 
   getImageMetadata(ref: ImageRef, call: CallOptions): Promise<ImageMetadata | null> {
-    return this.client.get(ref, { path: '/v2/cloudimages', query: { id: ref.imageId }, name: 'GET IMS cloudimages', read: (response) => readImage(response, ref) }, call);
+    return this.client.get(
+      ref,
+      { path: '/v2/cloudimages', query: { id: ref.imageId }, headers: { 'x-project-id': ref.projectId }, name: 'GET IMS cloudimages', read: (response) => readImage(response, ref) },
+      call,
+    );
   }
 }
 
@@ -44,6 +49,7 @@ async function readImage(response: Dispatcher.ResponseData, ref: ImageRef): Prom
   const [image] = images as unknown[];
   if (!isRecord(image) || typeof image['id'] !== 'string') throw bad('an image without an id');
   if (image['id'].toLowerCase() !== ref.imageId) throw bad(`image ${image['id']} when ${ref.imageId} was asked for`);
+  if (image['visibility'] === 'private' && typeof image['owner'] === 'string' && image['owner'].toLowerCase() !== ref.projectId) return null;
   return metadataFromImageInfo(image);
 }
 

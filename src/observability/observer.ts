@@ -8,24 +8,30 @@ import type { Metrics } from './metrics.js';
 export type { Observer };
 
 /** The observer port of images/observer.ts, as metrics and log lines. */
-/** Most distinct `field` label values of the shadow mismatch metric; past it, `other`. */
-const MAX_SHADOW_FIELDS = 200;
+/** Most distinct metadata keys in the `field` label of the shadow mismatch metric; past it, `metadata.other`. */
+const MAX_SHADOW_KEYS = 100;
 /** Most mismatches remembered as logged: each is logged once per image. */
 const MAX_LOGGED_MISMATCHES = 10_000;
+/** Most lines one comparison logs: an image whose every key differs must not flood the log. */
+const MAX_LINES_PER_COMPARISON = 20;
 
 export function createObserver(metrics: Metrics, logger: Logger): Observer & ShadowObserver {
   const circuits = new Set<BackendName>();
-  const shadowFields = new BoundedLabel(MAX_SHADOW_FIELDS);
+  // Typed fields are few and fixed by the schema; metadata keys come from the upstream, so they are capped.
+  const shadowKeys = new BoundedLabel(MAX_SHADOW_KEYS);
+  const fieldLabel = (field: string) => (field.startsWith('metadata.') ? `metadata.${shadowKeys.value(field.slice('metadata.'.length), 'other')}` : field);
   const logged = new LRUCache<string, true>({ max: MAX_LOGGED_MISMATCHES });
   return {
     shadowCompared(ref, { result, mismatches, uncarriedKeys, error }) {
-      metrics.shadowCompared(result, mismatches.map(({ field }) => shadowFields.value(field, 'unknown')), uncarriedKeys);
+      metrics.shadowCompared(result, mismatches.map(({ field }) => fieldLabel(field)), uncarriedKeys);
       if (error !== undefined) logger.debug({ projectId: ref.projectId, imageId: ref.imageId, error: error instanceof Error ? error.message : String(error) }, 'shadow: IMS failed');
-      for (const { field, primary, shadow } of mismatches) {
-        const key = `${ref.projectId}/${ref.imageId}/${field}`;
-        if (logged.has(key)) continue;
-        logged.set(key, true);
+      const unlogged = mismatches.filter(({ field }) => !logged.has(`${ref.projectId}/${ref.imageId}/${field}`));
+      for (const { field, primary, shadow } of unlogged.slice(0, MAX_LINES_PER_COMPARISON)) {
+        logged.set(`${ref.projectId}/${ref.imageId}/${field}`, true);
         logger.warn({ projectId: ref.projectId, imageId: ref.imageId, field, ecs: primary ?? null, ims: shadow ?? null }, `shadow: ECS and IMS differ on ${field}`);
+      }
+      if (unlogged.length > MAX_LINES_PER_COMPARISON) {
+        logger.warn({ projectId: ref.projectId, imageId: ref.imageId, more: unlogged.length - MAX_LINES_PER_COMPARISON }, 'shadow: ECS and IMS differ on more fields of this image');
       }
     },
     shadowDropped: () => metrics.shadowDropped(),

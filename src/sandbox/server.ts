@@ -161,8 +161,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
   /**
    * IMS `GET /v2/cloudimages?id=`: the image as `{"images": [ImageInfo]}`, `{"images": []}` when there is none.
-   * IMS has no project in its path: a signed request names it in X-Project-Id and the image must be in it;
-   * a token is scoped to a project upstream, which the sandbox does not model, so any project's image answers.
+   * IMS has no project in its path: the request names it in X-Project-Id, and an image of another project is
+   * not there (the sandbox's samples are all private). Without the header, any project's image answers.
    */
   function answerIms(request: IncomingMessage, url: URL, response: ServerResponse, requestId: string): void {
     imsRequests += 1;
@@ -190,7 +190,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       return;
     }
     const answer = () => {
-      const image = imagesById.get(imageId) ?? (options.anyImage ? { ...DOCUMENTED_IMAGE, imageId } : undefined);
+      const image = imagesById.get(imageId) ?? (options.anyImage ? { ...DOCUMENTED_IMAGE, projectId: typeof project === 'string' ? project : DOCUMENTED_IMAGE.projectId, imageId } : undefined);
       const visible = image !== undefined && (project === undefined || project === image.projectId);
       sendJson(response, 200, { images: visible ? [imageInfo(image)] : [] });
     };

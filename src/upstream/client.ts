@@ -32,6 +32,8 @@ export interface UpstreamRequest<T> {
   /** The path below the endpoint's own path, ids already encoded. */
   readonly path: string;
   readonly query?: Readonly<Record<string, string>>;
+  /** Headers of the request besides the credential's (signed with it, in service mode). */
+  readonly headers?: Readonly<Record<string, string>>;
   /** The span's name. */
   readonly name: string;
   /** The answer of a 2xx or a 404 (bodies read with {@link readBody}); other statuses never reach it. */
@@ -114,6 +116,7 @@ export class UpstreamClient {
     const path = `${this.basePath}${request.path}`;
     const headers: Record<string, string> = {
       accept: 'application/json',
+      ...request.headers,
       ...(call.requestId !== undefined && { 'x-request-id': call.requestId }),
       ...credentialHeaders(call.credential, { host: this.host, path, query: request.query, projectId: ref.projectId }),
     };

@@ -33,8 +33,7 @@ export interface Lookup {
 
 // Bump when the stored format changes, so that replicas of different versions never misread each other.
 // v2: records carry when they were stored and their TTL (stale-if-error), and refusals.
-// v3: the backend that answered (ecs, ims) follows the version.
-const KEY_PREFIX = 'ecs-image-graph:v3';
+const KEY_PREFIX = 'ecs-image-graph:v2';
 
 /**
  * Image metadata cached across requests, per credential scope: an answer fetched with one caller's
@@ -54,7 +53,8 @@ export class ImageCache {
     private readonly options: ImageCacheOptions,
   ) {
     this.keySecret = options.keySecret ?? randomBytes(32).toString('hex');
-    this.prefix = `${KEY_PREFIX}:${options.backend}`;
+    // IMS answers are kept apart; ECS keys are those of before IMS, so that an upgrade keeps the cache.
+    this.prefix = options.backend === 'ecs' ? KEY_PREFIX : `${KEY_PREFIX}:${options.backend}`;
   }
 
   /**
