@@ -9,10 +9,13 @@ import { promisify } from 'node:util';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DOCUMENTED_IMAGE } from '../src/sandbox/samples.js';
-import { captureLogs } from './helpers/logs.js';
-import { startStack, type Stack } from './helpers/stack.js';
+import { parseExposition } from './helpers/metrics.js';
+import { buildService, startService } from './helpers/service.js';
+import { until } from './helpers/until.js';
 
-// examples/web, built and served on its own loopback origin, calling the service on another, in Chromium.
+// examples/web, built and served on its own loopback origin, calling the service on another, in Chromium. The
+// service is the compiled program, as `npm start` runs it, with CORS_ORIGINS in its environment and its built-in
+// sandbox as upstream.
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const ARTIFACTS = new URL('../test-artifacts/', import.meta.url);
@@ -47,8 +50,8 @@ let exampleOrigin: string;
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`);
   const started = performance.now();
-  await promisify(execFile)(process.execPath, [join(EXAMPLE, '../../node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'error'], { cwd: EXAMPLE, timeout: 90_000 });
-  console.log(`examples/web built in ${Math.round(performance.now() - started)} ms`);
+  await Promise.all([promisify(execFile)('npm', ['run', '-s', 'build', '--', '--logLevel', 'error'], { cwd: EXAMPLE, timeout: 90_000 }), buildService()]);
+  console.log(`examples/web and the service built in ${Math.round(performance.now() - started)} ms`);
   example = serveExample();
   exampleOrigin = await listen(example);
   browser = await chromium.launch({
@@ -63,20 +66,30 @@ afterAll(async () => {
   await new Promise((resolve) => example?.close(resolve));
 });
 
-/** The service on a loopback origin of its own, allowing `corsOrigins`, its log lines captured. */
-async function service(corsOrigins: string[]) {
-  const logs = captureLogs('debug');
-  const stack: Stack = await startStack({ http: { corsOrigins }, logger: logs.logger });
-  const server = createServer(stack.app);
-  const origin = await listen(server);
+/** The compiled service on a loopback origin of its own, with `CORS_ORIGINS`, its log lines captured. */
+async function service(corsOrigins: string) {
+  const program = await startService({ CORS_ORIGINS: corsOrigins, LOG_LEVEL: 'debug' });
+  const origin = program.url.origin;
   return {
-    stack,
-    logs,
     origin,
-    close: async () => {
-      await new Promise((resolve) => server.close(resolve));
-      await stack.close();
+    logs: program.logs,
+    /** The service's upstream calls so far, by outcome (from its own /metrics). */
+    async upstreamCalls(): Promise<Record<string, number>> {
+      const samples = parseExposition(await (await fetch(`${origin}/metrics`)).text());
+      return Object.fromEntries(samples.filter(({ name }) => name === 'ecs_image_graph_upstream_requests_total').map(({ labels, value }) => [labels['outcome'], value]));
     },
+    /**
+     * The operations it ran (one log line each), once the `at least`-th has been logged: lines arrive in
+     * batches, so a count is only read after the line it waits for.
+     */
+    async operations(atLeast: number): Promise<number> {
+      const count = () => program.logs.filter((line) => line['msg'] === 'graphql operation').length;
+      await until(() => count() >= atLeast);
+      return count();
+    },
+    /** Asks the service itself, from no origin at all, for the documented image. */
+    ask: () => fetch(`${origin}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: `{ image(projectId: "${PROJECT_ID}", id: "${DOCUMENTED_IMAGE.imageId}") { id } }` }) }),
+    close: () => program.stop(),
   };
 }
 
@@ -97,10 +110,15 @@ async function openExample(serviceOrigin: string) {
 describe('examples/web in Chromium, on another origin than the service', () => {
   it('lists the images with their typed values and a per-image error, and shows the raw metadata', async () => {
     const started = performance.now();
-    const running = await service([exampleOrigin]);
+    const running = await service(exampleOrigin);
     try {
       // What a person should see: the service's own answer for the same ids, row by row.
-      const { body } = await running.stack.query(`{ images(projectId: "${PROJECT_ID}", ids: ${JSON.stringify(IMAGE_IDS)}) { id osType osBit platform virtualEnvType } }`);
+      const answer = await fetch(`${running.origin}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: `{ images(projectId: "${PROJECT_ID}", ids: ${JSON.stringify(IMAGE_IDS)}) { id osType osBit platform virtualEnvType } }` }),
+      });
+      const body = (await answer.json()) as { data: Record<string, unknown>; errors: Array<{ message: string; path?: unknown[]; extensions?: Record<string, unknown> }> };
       const images = body.data!['images'] as Array<{ id: string; osType: string; osBit: number; platform: string; virtualEnvType: string | null } | null>;
       const failure = body.errors!.find(({ path }) => path?.[1] === 4)!;
       const expected = images.map((image, index) =>
@@ -108,10 +126,12 @@ describe('examples/web in Chromium, on another origin than the service', () => {
       );
       expect(expected[0]).toEqual([DOCUMENTED_IMAGE.imageId, 'LINUX', '64', 'SUSE', 'IRONIC', 'Details']);
       expect(expected[4]).toEqual([IMAGE_IDS[4], 'The legacy API is unavailable (HTTP 500). (UPSTREAM_UNAVAILABLE)']);
-      running.stack.sandbox.requests.length = 0;
+      // Each of the four images once, the failing one three times (two retries).
+      expect(await running.upstreamCalls()).toEqual({ '200': 4, '500': 3 });
 
       const { page, requested, consoleErrors } = await openExample(running.origin);
       await expect.poll(() => page.locator('#status').innerText(), { timeout: 15_000 }).toBe('4 of 5 images loaded.');
+      expect(await page.locator('#images').isVisible()).toBe(true);
       const rows = await page.locator('#images tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.innerText.trim())));
       expect(rows).toEqual(expected);
       expect(await page.locator('#images tbody tr td.error').count()).toBe(1);
@@ -127,11 +147,13 @@ describe('examples/web in Chromium, on another origin than the service', () => {
       // Nothing but the page's own origin and the service's: no CDN, font or telemetry call.
       expect(requested.filter((url) => ![exampleOrigin, running.origin].includes(new URL(url).origin))).toEqual([]);
       expect(requested.filter((url) => url.startsWith(running.origin))).toEqual([`${running.origin}/graphql`, `${running.origin}/graphql`]);
-      // One upstream call per image of the list (the failing one tried three times), then one for the details.
-      const calls: Record<string, number> = {};
-      for (const { path } of running.stack.sandbox.requests) calls[path.split('/')[4]!] = (calls[path.split('/')[4]!] ?? 0) + 1;
-      expect(calls).toEqual({ [IMAGE_IDS[0]!]: 2, [IMAGE_IDS[1]!]: 1, [IMAGE_IDS[2]!]: 1, [IMAGE_IDS[3]!]: 1, [IMAGE_IDS[4]!]: 3 });
-      expect(running.logs.lines.filter((line) => Number(line['level']) >= 50)).toEqual([]);
+      // The service caches (its defaults): the page's list and details view read the four images from the
+      // cache; only the failing image, whose errors are never cached, was tried three times again.
+      expect(await running.upstreamCalls()).toEqual({ '200': 4, '500': 6 });
+      // The test's own question, the page's list, its details view: and then the test's last question.
+      await running.ask();
+      expect(await running.operations(4)).toBe(4);
+      expect(running.logs.filter((line) => Number(line['level']) >= 50)).toEqual([]);
       await page.close();
     } finally {
       await running.close();
@@ -141,16 +163,20 @@ describe('examples/web in Chromium, on another origin than the service', () => {
 
   it('is refused by the browser when its origin is not in CORS_ORIGINS: the page says so, the service logs no error', async () => {
     const started = performance.now();
-    const running = await service(['https://app.example.com']);
+    const running = await service('https://app.example.com');
     try {
       const { page, requested, consoleErrors } = await openExample(running.origin);
       await expect.poll(() => page.locator('#status').innerText(), { timeout: 15_000 }).toBe('Could not reach the image service: Failed to fetch');
       expect(await page.locator('#images').isVisible()).toBe(false);
-      // The browser asked (a preflight), was not allowed, and never sent the operation: no upstream call.
+      // The page's one attempt; the browser's preflight was not allowed, so the operation was never sent: the
+      // service ran none and made no upstream call. (Playwright does not report preflight requests.)
       expect(requested.filter((url) => url.startsWith(running.origin))).toEqual([`${running.origin}/graphql`]);
-      expect(running.stack.sandbox.requests).toEqual([]);
-      expect(consoleErrors).toEqual([expect.stringContaining('has been blocked by CORS policy'), 'Failed to load resource: net::ERR_FAILED']);
-      expect(running.logs.lines.filter((line) => Number(line['level']) >= 50)).toEqual([]);
+      expect(await running.upstreamCalls()).toEqual({});
+      // The test's own question is logged after anything the page could have caused: it is the only operation.
+      await running.ask();
+      expect(await running.operations(1)).toBe(1);
+      expect(consoleErrors.some((message) => message.includes('blocked by CORS policy'))).toBe(true);
+      expect(running.logs.filter((line) => Number(line['level']) >= 50)).toEqual([]);
       await page.close();
     } finally {
       await running.close();
