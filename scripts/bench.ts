@@ -11,7 +11,7 @@
  * targets; the machine is shared and noisy, so the ratios within one run are the figures that count.
  * Prints each round, the medians and the ratios; asserts nothing. `--write` keeps the figures in
  * bench/results.json and the README's Performance section.
- * Usage: npm run bench [-- --rounds 3 --duration 5 --memory-seconds 60 --only one,aliases --write]
+ * Usage: npm run bench [-- --rounds 3 --duration 5 --warmup 3 --memory-seconds 60 --only one,aliases --write]
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -29,6 +29,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({
   options: {
     rounds: { type: 'string', default: '3' },
+    warmup: { type: 'string', default: '3' },
     duration: { type: 'string', default: '5' },
     'memory-seconds': { type: 'string', default: '60' },
     only: { type: 'string' },
@@ -37,6 +38,7 @@ const { values } = parseArgs({
 });
 const ROUNDS = Number(values.rounds);
 const DURATION = Number(values.duration);
+const WARMUP = Number(values.warmup);
 const MEMORY_SECONDS = Number(values['memory-seconds']);
 const ONLY = values.only?.split(',');
 const wanted = (name: string) => ONLY === undefined || ONLY.includes(name);
@@ -208,7 +210,8 @@ const perImage: { cold: number[]; warm: number[] } = { cold: [], warm: [] };
 for (const scenario of scenarios.filter((each) => wanted(each.name))) {
   console.log(scenario.title);
   const runs: Record<string, Run[]> = Object.fromEntries(scenario.targets.map((name) => [name, []]));
-  for (const name of scenario.targets) await run(targetUrl(name), scenario.load, scenario.connections, 1); // warm-up
+  // Warm-up: each target runs the load until its code is optimised (and the service's operations compiled).
+  for (const name of scenario.targets) await run(targetUrl(name), scenario.load, scenario.connections, WARMUP);
   for (let round = 1; round <= ROUNDS; round += 1) {
     for (const name of scenario.targets) {
       const result = await run(targetUrl(name), scenario.load, scenario.connections, DURATION);
@@ -228,7 +231,7 @@ if (wanted('warm')) {
   const names = ['service', 'minimal-yoga', 'apollo'];
   const url = (name: string) => (name === 'service' ? cached.url : targetUrl(name));
   const runs: Record<string, Run[]> = Object.fromEntries(names.map((name) => [name, []]));
-  for (const name of names) await run(url(name), LOADS.warm, 50, 1);
+  for (const name of names) await run(url(name), LOADS.warm, 50, WARMUP);
   for (let round = 1; round <= ROUNDS; round += 1) {
     for (const name of names) {
       const result = await run(url(name), LOADS.warm, 50, DURATION);
