@@ -136,7 +136,7 @@ describe('examples/web in Chromium, on another origin than the service', () => {
       expect(rows).toEqual(expected);
       expect(await page.locator('#images tbody tr td.error').count()).toBe(1);
 
-      await page.locator(`#images tr[data-image-id="${DOCUMENTED_IMAGE.imageId}"] button`).click();
+      await page.getByRole('button', { name: `Metadata of ${DOCUMENTED_IMAGE.imageId}` }).click();
       await expect.poll(() => page.locator('#details').isVisible()).toBe(true);
       const metadata = await page.locator('#details tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.innerText)));
       expect(metadata).toEqual(DOCUMENTED_IMAGE.metadata.map(([key, value]) => [key, value]));

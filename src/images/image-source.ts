@@ -39,12 +39,17 @@ export class ImageSource {
     private readonly observer: Pick<Observer, 'cacheLookup' | 'coalesced' | 'callAvoided' | 'staleAnswer'>,
   ) {}
 
+  /** How messages name the API that answers. */
+  private get api(): string {
+    return this.backend.name === 'ims' ? 'IMS' : 'the legacy API';
+  }
+
   /** @param onCall told when this request starts an upstream call (not when it joins one, or reads the cache) */
   async fetch(ref: ImageRef, caller: Caller, scope: OperationScope, onCall: () => void = () => undefined): Promise<Fetched> {
     const { refused, answer } = await this.cache.lookup(caller.scope, ref);
     if (refused) {
       this.observer.callAvoided('refused_credential');
-      throw refusedAgain(refused);
+      throw refusedAgain(refused, this.api);
     }
     const fresh = answer !== undefined && answer.freshForMs > 0;
     this.observer.cacheLookup(fresh);
@@ -58,7 +63,7 @@ export class ImageSource {
       const waitMs = await this.rateLimit(caller.rateKey);
       if (waitMs !== undefined) {
         this.observer.callAvoided('caller_rate_limit');
-        throw new UpstreamError('rate_limited', 'This caller is over its rate of calls to the legacy API.', { retryAfterMs: waitMs });
+        throw new UpstreamError('rate_limited', `This caller is over its rate of calls to ${this.api}.`, { retryAfterMs: waitMs });
       }
       joining = this.coalescer.waiters(key) > 0;
     }
@@ -69,7 +74,7 @@ export class ImageSource {
       return joining ? { ...fetched, source: 'shared' } : fetched;
     } catch (error) {
       // The call failed, or this caller's own deadline passed (or its client left) while it waited for it.
-      const failure = error instanceof UpstreamError ? error : errorFromException(error, abortReason(scope.signal));
+      const failure = error instanceof UpstreamError ? error : errorFromException(error, abortReason(scope.signal), this.api);
       const stale = answer?.metadata ? staleAnswer(answer, failure) : undefined;
       if (!stale) throw failure;
       this.observer.staleAnswer();
@@ -104,8 +109,9 @@ function staleAnswer(answer: CachedAnswer, failure: UpstreamError): Fetched | un
   return { metadata: answer.metadata, source: 'stale', freshForMs: 0, staleAgeMs: answer.ageMs };
 }
 
-function refusedAgain(failure: 'unauthenticated' | 'forbidden'): UpstreamError {
+function refusedAgain(failure: 'unauthenticated' | 'forbidden', api: string): UpstreamError {
+  const Api = api.charAt(0).toUpperCase() + api.slice(1);
   return failure === 'unauthenticated'
-    ? new UpstreamError('unauthenticated', 'The legacy API refused this credential moments ago; it is not sent again for a few seconds.')
-    : new UpstreamError('forbidden', 'The legacy API refused this credential access to this project moments ago; it is not asked again for a few seconds.');
+    ? new UpstreamError('unauthenticated', `${Api} refused this credential moments ago; it is not sent again for a few seconds.`)
+    : new UpstreamError('forbidden', `${Api} refused this credential access to this project moments ago; it is not asked again for a few seconds.`);
 }

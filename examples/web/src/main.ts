@@ -43,6 +43,7 @@ function showImages(images: ImageListQuery['images'], error: unknown): void {
       }
       const details = document.createElement('button');
       details.textContent = 'Details';
+      details.setAttribute('aria-label', `Metadata of ${image.id}`);
       details.addEventListener('click', () => void showDetails(image.id));
       const actions = document.createElement('td');
       actions.append(details);
@@ -56,7 +57,10 @@ function showImages(images: ImageListQuery['images'], error: unknown): void {
 async function showDetails(id: string): Promise<void> {
   const { data, error } = await client.query({ query: ImageDetailsDocument, variables: { projectId: PROJECT_ID, id }, errorPolicy: 'all' });
   if (!data?.image) {
+    // Never leave another image's metadata under this one's request.
+    element('#details').hidden = true;
     status.textContent = `Could not load the metadata of ${id}: ${error?.message ?? 'not found'}`;
+    status.className = 'error';
     return;
   }
   element('#details-id').textContent = id;
