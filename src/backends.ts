@@ -16,9 +16,9 @@ export interface Upstream {
   readonly breaker: CircuitBreakerPolicy;
 }
 
-const ADAPTERS: Record<BackendName, { readonly api: string; readonly make: (client: UpstreamClient) => ImageBackend }> = {
-  ecs: { api: 'the legacy API', make: (client) => new EcsBackend(client) },
-  ims: { api: 'IMS', make: (client) => new ImsBackend(client) },
+const ADAPTERS: Record<BackendName, (client: UpstreamClient) => ImageBackend> = {
+  ecs: (client) => new EcsBackend(client),
+  ims: (client) => new ImsBackend(client),
 };
 
 /**
@@ -41,7 +41,6 @@ export function connectBackend(name: BackendName, endpoint: URL, config: Upstrea
     pool,
     endpoint,
     {
-      api: ADAPTERS[name].api,
       backend: name,
       maxConnections: config.maxConnections,
       attemptTimeoutMs: config.attemptTimeoutMs,
@@ -52,7 +51,7 @@ export function connectBackend(name: BackendName, endpoint: URL, config: Upstrea
     },
     breaker,
   );
-  return { backend: ADAPTERS[name].make(client), pool, breaker };
+  return { backend: ADAPTERS[name](client), pool, breaker };
 }
 
 const CIRCUIT_STATES: Partial<Record<CircuitState, 'closed' | 'half-open' | 'open'>> = {

@@ -1,15 +1,10 @@
-import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DOCUMENTED_IMAGE } from '../src/sandbox/samples.js';
+import { launchChromium, saveScreenshot } from './helpers/browser.js';
 import { startStack, type Stack } from './helpers/stack.js';
-
-// Debian's chromium, installed by .ci/run (`npx playwright install` cannot download browsers here).
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const ARTIFACTS = new URL('../test-artifacts/', import.meta.url);
 
 let stack: Stack;
 let server: Server;
@@ -17,16 +12,11 @@ let origin: string;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`);
   stack = await startStack();
   server = createServer(stack.app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    // As root on these machines Chromium needs --no-sandbox; the networking flags stop its own calls home.
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {
@@ -78,8 +68,7 @@ describe('GraphiQL in a real browser', () => {
     expect(text).toContain('osType: OsType');
     expect(text).toContain('Legacy key __os_type of the deprecated ECS image metadata API. Migrate to IMS GET /v2/cloudimages?id={image_id}');
 
-    await mkdir(ARTIFACTS, { recursive: true });
-    await page.screenshot({ path: new URL('graphiql.png', ARTIFACTS).pathname, fullPage: true });
+    await saveScreenshot(page, 'graphiql.png');
 
     // Everything the page fetched came from this server (blob: URLs are the page's own workers).
     expect(requested.length).toBeGreaterThan(0);

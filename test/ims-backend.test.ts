@@ -20,10 +20,12 @@ const OTHER_IMAGE = '0b0b0b0b-0000-4000-8000-000000000003';
 const REFUSED = '0b0b0b0b-0000-4000-8000-000000000004';
 const PRIVATE_ELSEWHERE = '0b0b0b0b-0000-4000-8000-000000000005';
 const OTHER_PROJECT = '0f1e2d3c4b5a69788796a5b4c3d2e1f0';
+const NOT_THERE = '0b0b0b0b-0000-4000-8000-000000000006';
 const IMS_ANSWERS = new Map<string, ImsAnswer>([
   [TWO_IMAGES, { body: { images: [imageInfo({ ...DOCUMENTED_IMAGE, imageId: TWO_IMAGES }), imageInfo({ ...DOCUMENTED_IMAGE, imageId: TWO_IMAGES })] } }],
   [OTHER_IMAGE, { body: { images: [imageInfo(DOCUMENTED_IMAGE)] } }],
   [PRIVATE_ELSEWHERE, { body: { images: [{ ...imageInfo({ ...DOCUMENTED_IMAGE, projectId: OTHER_PROJECT, imageId: PRIVATE_ELSEWHERE }), visibility: 'private' }] } }],
+  [NOT_THERE, { status: 404, body: { error: { code: 'APIGW.0101', message: 'The API does not exist or has not been published.' } } }],
   [REFUSED, { status: 403, body: { error: { code: 'IMG.0003', message: 'The project does not have permission to query the image.' } } }],
 ]);
 
@@ -154,10 +156,21 @@ describe('the IMS backend', () => {
   });
 
   it('labels its metrics with the backend', async () => {
+    const calls = async () => (await scrape(ims.app)).value('ecs_image_graph_upstream_requests_total', { backend: 'ims', outcome: '200' });
+    const before = await calls();
+    await ims.query(`{ image(projectId: "${P}", id: "${DOC}") { id } }`);
+    expect((await calls()) - before).toBe(1);
     const metrics = await scrape(ims.app);
-    expect(metrics.value('ecs_image_graph_upstream_requests_total', { backend: 'ims', outcome: '200' })).toBeGreaterThan(0);
-    expect(metrics.labelSets('ecs_image_graph_upstream_requests_total').every(({ backend }) => backend === 'ims')).toBe(true);
+    expect(new Set(metrics.labelSets('ecs_image_graph_upstream_requests_total').map(({ backend }) => backend))).toEqual(new Set(['ims']));
+    expect(metrics.labelSets('ecs_image_graph_upstream_circuit_state')).toEqual([{ backend: 'ims' }]);
     expect(metrics.value('ecs_image_graph_upstream_circuit_state', { backend: 'ims' })).toBe(0);
+  });
+
+  it('reads a 404 as a failure, not as a missing image: IMS says "none" with an empty list', async () => {
+    const { answer, paths } = await calls(() => ims.query(`{ image(projectId: "${P}", id: "${NOT_THERE}") { id } }`));
+    expect(answer.body.data).toEqual({ image: null });
+    expect(answer.body.errors?.map(({ path, extensions }) => [path, extensions?.['code']])).toEqual([[['image'], 'INTERNAL_SERVER_ERROR']]);
+    expect(paths).toEqual([`/v2/cloudimages?id=${NOT_THERE}`]);
   });
 
   it('in service mode signs the query string and names the project in X-Project-Id', async () => {

@@ -1,14 +1,14 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DOCUMENTED_IMAGE } from '../src/sandbox/samples.js';
+import { launchChromium, saveScreenshot } from './helpers/browser.js';
 import { parseExposition } from './helpers/metrics.js';
 import { buildService, startService } from './helpers/service.js';
 import { until } from './helpers/until.js';
@@ -17,8 +17,6 @@ import { until } from './helpers/until.js';
 // service is the compiled program, as `npm start` runs it, with CORS_ORIGINS in its environment and its built-in
 // sandbox as upstream.
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const ARTIFACTS = new URL('../test-artifacts/', import.meta.url);
 const EXAMPLE = fileURLToPath(new URL('../examples/web/', import.meta.url));
 const PROJECT_ID = '9c53a566cb3443ab910cf0daebca90c4';
 // The ids the page asks for (examples/web/src/main.ts): four sample images and one the sandbox always fails.
@@ -48,17 +46,12 @@ let example: Server;
 let exampleOrigin: string;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`);
   const started = performance.now();
   await Promise.all([promisify(execFile)('npm', ['run', '-s', 'build', '--', '--logLevel', 'error'], { cwd: EXAMPLE, timeout: 90_000 }), buildService()]);
   console.log(`examples/web and the service built in ${Math.round(performance.now() - started)} ms`);
   example = serveExample();
   exampleOrigin = await listen(example);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    // As root on these machines Chromium needs --no-sandbox; the networking flags stop its own calls home.
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {
@@ -141,8 +134,7 @@ describe('examples/web in Chromium, on another origin than the service', () => {
       const metadata = await page.locator('#details tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.innerText)));
       expect(metadata).toEqual(DOCUMENTED_IMAGE.metadata.map(([key, value]) => [key, value]));
 
-      await mkdir(ARTIFACTS, { recursive: true });
-      await page.screenshot({ path: fileURLToPath(new URL('web-example.png', ARTIFACTS)), fullPage: true });
+      await saveScreenshot(page, 'web-example.png');
       expect(consoleErrors).toEqual([]);
       // Nothing but the page's own origin and the service's: no CDN, font or telemetry call.
       expect(requested.filter((url) => ![exampleOrigin, running.origin].includes(new URL(url).origin))).toEqual([]);

@@ -5,6 +5,9 @@ import type { ImageRef } from './image-ref.js';
 /** Which upstream API answers: the deprecated ECS endpoint, or IMS, which replaces it. */
 export type BackendName = 'ecs' | 'ims';
 
+/** How messages and log lines name each API, in the middle of a sentence. */
+export const API_NAMES: Record<BackendName, string> = { ecs: 'the legacy API', ims: 'IMS' };
+
 /** The tracing adapter's context of the operation's span; opaque to the model. */
 export type TraceContext = unknown;
 

@@ -1,8 +1,8 @@
 import type { CallerRateLimit } from './caller-rate-limit.js';
 import type { Coalescer } from './cache/coalescer.js';
 import type { CachedAnswer, ImageCache } from './cache/image-cache.js';
-import type { ImageBackend, OperationScope } from './backend.js';
-import { abortReason, errorFromException, UpstreamError } from './upstream-error.js';
+import { API_NAMES, type ImageBackend, type OperationScope } from './backend.js';
+import { abortReason, capitalised, errorFromException, UpstreamError } from './upstream-error.js';
 import type { ImageMetadata } from './image-metadata.js';
 import type { ImageRef } from './image-ref.js';
 import type { Caller } from './caller.js';
@@ -41,7 +41,7 @@ export class ImageSource {
 
   /** How messages name the API that answers. */
   private get api(): string {
-    return this.backend.name === 'ims' ? 'IMS' : 'the legacy API';
+    return API_NAMES[this.backend.name];
   }
 
   /** @param onCall told when this request starts an upstream call (not when it joins one, or reads the cache) */
@@ -110,7 +110,7 @@ function staleAnswer(answer: CachedAnswer, failure: UpstreamError): Fetched | un
 }
 
 function refusedAgain(failure: 'unauthenticated' | 'forbidden', api: string): UpstreamError {
-  const Api = api.charAt(0).toUpperCase() + api.slice(1);
+  const Api = capitalised(api);
   return failure === 'unauthenticated'
     ? new UpstreamError('unauthenticated', `${Api} refused this credential moments ago; it is not sent again for a few seconds.`)
     : new UpstreamError('forbidden', `${Api} refused this credential access to this project moments ago; it is not asked again for a few seconds.`);

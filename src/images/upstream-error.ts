@@ -1,3 +1,4 @@
+import { API_NAMES } from './backend.js';
 /**
  * What can go wrong with a call to an upstream API, classified once by the adapter that made it (from the
  * status, headers and body: upstream/error-body.ts). The GraphQL layer turns each kind into an
@@ -55,7 +56,7 @@ export class UpstreamError extends Error {
 }
 
 /** Classifies a failure to get an answer at all. */
-export function errorFromException(error: unknown, reason: 'attempt-timeout' | 'deadline' | 'aborted' | undefined, api = 'the legacy API'): UpstreamError {
+export function errorFromException(error: unknown, reason: 'attempt-timeout' | 'deadline' | 'aborted' | undefined, api = API_NAMES.ecs): UpstreamError {
   if (reason === 'deadline') return new UpstreamError('timeout', `The operation's deadline passed before ${api} answered.`, { cause: error });
   if (reason === 'attempt-timeout') {
     return new UpstreamError('timeout', `${capitalised(api)} did not answer in time.`, { retryable: true, cause: error });
@@ -65,7 +66,8 @@ export function errorFromException(error: unknown, reason: 'attempt-timeout' | '
   return new UpstreamError('unavailable', `${capitalised(api)} could not be reached.`, { retryable: true, cause: error });
 }
 
-const capitalised = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
+/** `text` to start a sentence with (`the legacy API` -> `The legacy API`). */
+export const capitalised = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
 /** Why an operation's signal aborted, if it did: its deadline (a TimeoutError) or the client leaving. */
 export function abortReason(signal: AbortSignal): 'deadline' | 'aborted' | undefined {

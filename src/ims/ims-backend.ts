@@ -4,7 +4,7 @@ import type { ImageMetadata } from '../images/image-metadata.js';
 import type { ImageRef } from '../images/image-ref.js';
 import { UpstreamError } from '../images/upstream-error.js';
 import { details, MAX_BODY_BYTES, readBody, type UpstreamClient } from '../upstream/client.js';
-import { errorFromStatus } from '../upstream/error-body.js';
+import { isRecord } from '../upstream/error-body.js';
 import { metadataFromImageInfo } from './image-info.js';
 
 /**
@@ -23,6 +23,7 @@ export class ImsBackend implements ImageBackend {
   getImageMetadata(ref: ImageRef, call: CallOptions): Promise<ImageMetadata | null> {
     return this.client.get(
       ref,
+      // IMS says "no such image" with an empty list: a 404 is some other trouble (a wrong endpoint), an error.
       { path: '/v2/cloudimages', query: { id: ref.imageId }, headers: { 'x-project-id': ref.projectId }, name: 'GET IMS cloudimages', read: (response) => readImage(response, ref) },
       call,
     );
@@ -32,8 +33,6 @@ export class ImsBackend implements ImageBackend {
 async function readImage(response: Dispatcher.ResponseData, ref: ImageRef): Promise<ImageMetadata | null> {
   const { statusCode, headers, body } = response;
   const bad = (what: string, cause?: unknown) => new UpstreamError('bad_response', `IMS sent ${what}.`, { upstream: details(statusCode, headers), cause });
-  // IMS says "no such image" with an empty list; a 404 is some other trouble (a wrong endpoint, a path it lacks).
-  if (statusCode === 404) throw errorFromStatus(statusCode, headers, (await readBody(body, 64 * 1024, { truncate: true })) ?? '', Date.now(), 'IMS');
   const text = await readBody(body, MAX_BODY_BYTES);
   if (text === undefined) throw bad('a body larger than 1 MiB');
   let answer: unknown;
@@ -51,8 +50,4 @@ async function readImage(response: Dispatcher.ResponseData, ref: ImageRef): Prom
   if (image['id'].toLowerCase() !== ref.imageId) throw bad(`image ${image['id']} when ${ref.imageId} was asked for`);
   if (image['visibility'] === 'private' && typeof image['owner'] === 'string' && image['owner'].toLowerCase() !== ref.projectId) return null;
   return metadataFromImageInfo(image);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

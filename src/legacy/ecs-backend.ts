@@ -19,7 +19,7 @@ export class EcsBackend implements ImageBackend {
     // The ids were validated by parseImageRef; encoding them again keeps this method safe on its own.
     // No microversion header: the endpoint then answers as Nova 2.1. Nova dropped the image proxy from 2.39 on.
     const path = `/v2.1/${encodeURIComponent(ref.projectId)}/images/${encodeURIComponent(ref.imageId)}/metadata`;
-    return this.client.get(ref, { path, name: 'GET legacy image metadata', read: readMetadata }, call);
+    return this.client.get(ref, { path, name: 'GET legacy image metadata', notFoundIsAnswer: true, read: readMetadata }, call);
   }
 }
 

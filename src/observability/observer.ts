@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { BackendName } from '../images/backend.js';
+import { API_NAMES, type BackendName } from '../images/backend.js';
 import { LRUCache } from 'lru-cache';
 import type { Observer, ShadowObserver } from '../images/observer.js';
 import { BoundedLabel } from './bounded-label.js';
@@ -62,7 +62,7 @@ export function createObserver(metrics: Metrics, logger: Logger): Observer & Sha
       circuits.add(backend);
       if (!known) return; // a new breaker starts closed: that is no news
       const line = { circuit: state, backend };
-      if (state === 'open') logger.error(line, `circuit open: ${backend === 'ecs' ? 'the legacy API' : 'IMS'} is failing; calls fail fast for a while`);
+      if (state === 'open') logger.error(line, `circuit open: ${API_NAMES[backend]} is failing; calls fail fast for a while`);
       else logger.info(line, `circuit ${state}`);
     },
     retryOverBudget: () => metrics.retryOverBudget(),

@@ -138,9 +138,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       const tagged = options.identifyCaller ? [...image.metadata, ['sandbox_caller', callerFingerprint(String(token ?? ''))] as const] : image.metadata;
       sendText(response, 200, metadataBody(tagged));
     };
-    if (!options.latencyMs) return answer();
-    const timer = setTimeout(answer, options.latencyMs);
-    response.once('close', () => clearTimeout(timer));
+    answerAfter(response, options.latencyMs, answer);
   }
 
   /** Answers a 401 as the API gateway would, when the credential does not pass; says whether it did. */
@@ -184,19 +182,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }
     const project = request.headers['x-project-id'];
     const given = options.imsAnswers?.get(imageId);
-    if (given) {
-      const timer = setTimeout(() => sendJson(response, given.status ?? 200, given.body), given.delayMs ?? 0);
-      response.once('close', () => clearTimeout(timer));
-      return;
-    }
+    if (given) return answerAfter(response, given.delayMs, () => sendJson(response, given.status ?? 200, given.body));
     const answer = () => {
       const image = imagesById.get(imageId) ?? (options.anyImage ? { ...DOCUMENTED_IMAGE, projectId: typeof project === 'string' ? project : DOCUMENTED_IMAGE.projectId, imageId } : undefined);
       const visible = image !== undefined && (project === undefined || project === image.projectId);
       sendJson(response, 200, { images: visible ? [imageInfo(image)] : [] });
     };
-    if (!options.latencyMs) return answer();
-    const timer = setTimeout(answer, options.latencyMs);
-    response.once('close', () => clearTimeout(timer));
+    answerAfter(response, options.latencyMs, answer);
   }
 
   server.listen(options.port ?? 0, options.host ?? '127.0.0.1');
@@ -220,6 +212,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         server.closeAllConnections();
       }),
   };
+}
+
+/** Runs `answer` after `delayMs` (at once without one), unless the client has gone by then. */
+function answerAfter(response: ServerResponse, delayMs: number | undefined, answer: () => void): void {
+  if (!delayMs) return answer();
+  const timer = setTimeout(answer, delayMs);
+  response.once('close', () => clearTimeout(timer));
 }
 
 /** What `identifyCaller` adds for a token: a short hash, never the token. */

@@ -1,19 +1,17 @@
 import { BrokenCircuitError, type CircuitBreakerPolicy } from 'cockatiel';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Dispatcher } from 'undici';
-import type { BackendName, CallOptions } from '../images/backend.js';
+import { API_NAMES, type BackendName, type CallOptions } from '../images/backend.js';
 import type { ImageRef } from '../images/image-ref.js';
 import type { AttemptOutcome, Observer, UpstreamTracing } from '../images/observer.js';
-import { abortReason, errorFromException, UpstreamError } from '../images/upstream-error.js';
+import { abortReason, capitalised, errorFromException, UpstreamError } from '../images/upstream-error.js';
 import { credentialHeaders } from './credentials.js';
 import { errorFromStatus, firstHeader } from './error-body.js';
 import { withRetries, type RetryPolicy } from './retry.js';
 import type { RetryBudget } from './retry-budget.js';
 
 export interface ClientPolicy {
-  /** How messages name the upstream: `the legacy API`, `IMS`. */
-  readonly api: string;
-  /** Which backend the calls are for, in metrics and logs. */
+  /** Which backend the calls are for: in metrics, logs and messages. */
   readonly backend: BackendName;
   /** Most calls in flight to the upstream at once, across all operations; the rest queue. */
   readonly maxConnections: number;
@@ -36,7 +34,9 @@ export interface UpstreamRequest<T> {
   readonly headers?: Readonly<Record<string, string>>;
   /** The span's name. */
   readonly name: string;
-  /** The answer of a 2xx or a 404 (bodies read with {@link readBody}); other statuses never reach it. */
+  /** Whether a 404 means "no such image" (it reaches `read`), rather than a failure like any other status. */
+  readonly notFoundIsAnswer?: boolean;
+  /** The answer of a 2xx, or of a 404 with `notFoundIsAnswer` (bodies read with {@link readBody}). */
   read(response: Dispatcher.ResponseData): Promise<T>;
 }
 
@@ -51,12 +51,14 @@ const MAX_ERROR_BODY_BYTES = 64 * 1024;
  *
  * A call passes, in order: the circuit breaker (fails fast while the upstream is unwell), the retry loop, the
  * global queue of connection slots (abandoned at the deadline), and one timed attempt. Statuses other than 2xx
- * and 404 become {@link UpstreamError}s from the body families of docs/legacy-api.md §3.
+ * (and 404, where it is an answer) become {@link UpstreamError}s from the body families of docs/legacy-api.md §3.
  */
 export class UpstreamClient {
   private readonly basePath: string;
   private readonly host: string;
   private readonly slots: LimitFunction;
+  /** How messages name the upstream. */
+  private readonly api: string;
 
   /** @param endpoint the regional endpoint, e.g. `https://ecs.cn-north-4.myhuaweicloud.com`; a path prefix is kept. */
   constructor(
@@ -68,6 +70,7 @@ export class UpstreamClient {
     this.basePath = endpoint.pathname.replace(/\/+$/, '');
     this.host = endpoint.host;
     this.slots = pLimit(policy.maxConnections);
+    this.api = API_NAMES[policy.backend];
   }
 
   /** `request` for `ref`, its answer as `request.read` gives it. Fails with an {@link UpstreamError}. */
@@ -88,7 +91,7 @@ export class UpstreamClient {
       });
     } catch (error) {
       if (error instanceof BrokenCircuitError) {
-        throw new UpstreamError('unavailable', `${capitalised(this.policy.api)} is failing; calls to it are paused for a few seconds.`, { cause: error });
+        throw new UpstreamError('unavailable', `${capitalised(this.api)} is failing; calls to it are paused for a few seconds.`, { cause: error });
       }
       throw error;
     }
@@ -100,9 +103,9 @@ export class UpstreamClient {
    */
   private attempt<T>(ref: ImageRef, request: UpstreamRequest<T>, call: CallOptions): Promise<T> {
     const queued = this.slots.activeCount >= this.slots.concurrency;
-    const attempt = this.slots(() => (call.signal.aborted ? Promise.reject(errorFromException(call.signal.reason, abortReason(call.signal), this.policy.api)) : this.request(ref, request, call)));
+    const attempt = this.slots(() => (call.signal.aborted ? Promise.reject(errorFromException(call.signal.reason, abortReason(call.signal), this.api)) : this.request(ref, request, call)));
     return (queued ? untilAborted(attempt, call.signal) : attempt).catch((error: unknown) => {
-      throw error instanceof UpstreamError ? error : errorFromException(error, abortReason(call.signal), this.policy.api);
+      throw error instanceof UpstreamError ? error : errorFromException(error, abortReason(call.signal), this.api);
     });
   }
 
@@ -131,11 +134,12 @@ export class UpstreamClient {
       const response = await this.dispatcher.request({ method: 'GET', path, ...(request.query && { query: request.query }), headers, signal: attempt.signal });
       outcome = `${response.statusCode}`;
       span?.setAttribute('http.response.status_code', response.statusCode);
-      if ((response.statusCode >= 200 && response.statusCode < 300) || response.statusCode === 404) return await request.read(response);
-      throw errorFromStatus(response.statusCode, response.headers, (await readBody(response.body, MAX_ERROR_BODY_BYTES, { truncate: true })) ?? '', Date.now(), this.policy.api);
+      const { statusCode } = response;
+      if ((statusCode >= 200 && statusCode < 300) || (statusCode === 404 && request.notFoundIsAnswer)) return await request.read(response);
+      throw errorFromStatus(response.statusCode, response.headers, (await readBody(response.body, MAX_ERROR_BODY_BYTES, { truncate: true })) ?? '', Date.now(), this.api);
     } catch (error) {
       const reason = attempt.signal.reason === ATTEMPT_TIMEOUT ? 'attempt-timeout' : abortReason(call.signal);
-      failure = error instanceof UpstreamError ? error : errorFromException(error, reason, this.policy.api);
+      failure = error instanceof UpstreamError ? error : errorFromException(error, reason, this.api);
       if (!(error instanceof UpstreamError)) outcome = reason === undefined ? 'unreachable' : reason === 'attempt-timeout' ? 'timeout' : 'cancelled';
       throw failure;
     } finally {
@@ -147,7 +151,6 @@ export class UpstreamClient {
   }
 }
 
-const capitalised = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
 const ATTEMPT_TIMEOUT = new DOMException('The attempt timed out.', 'TimeoutError');
 

@@ -1,4 +1,5 @@
-import { UpstreamError, type UpstreamDetails, type UpstreamFailure } from '../images/upstream-error.js';
+import { API_NAMES } from '../images/backend.js';
+import { capitalised, UpstreamError, type UpstreamDetails, type UpstreamFailure } from '../images/upstream-error.js';
 
 /**
  * Huawei's answers that are not a success, classified: the status, `Retry-After`, and any of the three
@@ -8,8 +9,8 @@ import { UpstreamError, type UpstreamDetails, type UpstreamFailure } from '../im
 const RETRYABLE_STATUSES = new Set([429, 500, 502, 503, 504]);
 
 /** Classifies a non-2xx, non-404 answer. */
-export function errorFromStatus(status: number, headers: Record<string, string | string[] | undefined>, body: string, now = Date.now(), api = 'the legacy API'): UpstreamError {
-  const Api = api.charAt(0).toUpperCase() + api.slice(1);
+export function errorFromStatus(status: number, headers: Record<string, string | string[] | undefined>, body: string, now = Date.now(), api = API_NAMES.ecs): UpstreamError {
+  const Api = capitalised(api);
   const parsed = parseErrorBody(body);
   const upstream: UpstreamDetails = {
     status,
@@ -97,7 +98,7 @@ function text(value: unknown): string | null {
   return value.length > MAX_MESSAGE_LENGTH ? `${value.slice(0, MAX_MESSAGE_LENGTH)}…` : value;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
