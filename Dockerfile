@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
-# ecs-image-graph: the GraphQL service, and (with another command) the sandbox and the sample subgraph
-# that docker-compose.yml runs beside it. Node is the version of .nvmrc, the one CI tests on.
+# ecs-image-graph: the GraphQL service (the default, last stage), and a `demo` target with the sandbox and the
+# sample subgraph that docker-compose.yml runs beside it. Node is the version of .nvmrc, the one CI tests on.
 
 # 1. Compile the TypeScript, with every dependency.
 FROM node:24.21.0-bookworm-slim AS build
@@ -17,7 +17,15 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 
-# 3. The image: compiled code, production dependencies, no compiler, not root.
+# 3. The demo parts docker-compose.yml runs beside the service: the sandbox as the upstream, and the sample
+#    `servers` subgraph, run from its source (it is not compiled into dist/). Everything of the build stage; not
+#    the production image.
+FROM build AS demo
+COPY federation ./federation
+COPY examples/servers-subgraph ./examples/servers-subgraph
+USER node
+
+# 4. The production image: compiled code, production dependencies, no compiler, no demo, not root.
 FROM node:24.21.0-bookworm-slim
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
@@ -25,9 +33,8 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-# federation/ holds the sample subgraph's SDL, which dist/examples/servers-main.js reads.
-COPY package.json schema.graphql ./
-COPY federation ./federation
+# package.json says the compiled files are ES modules.
+COPY package.json ./
 USER node
 EXPOSE 4000
 # /healthz: the process is alive (the service, the sandbox and the sample subgraph all answer it).

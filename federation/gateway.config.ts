@@ -3,7 +3,7 @@
 
 export const gatewayConfig = {
   /**
-   * Forward the caller's IAM token to the subgraphs: ecs-image-graph sends it on to the legacy API
+   * Forward the caller's IAM token to the subgraphs: ecs-image-graph sends it on to the upstream API
    * (AUTH_MODE=passthrough). Nothing else from the client is forwarded.
    *
    * Back to the client go ecs-image-graph's deprecation notice (`Deprecation`, RFC 9745; its `Link` with

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cleanEnv, port } from 'envalid';
-import { serverUrl, startServersSubgraph } from '../src/examples/servers-subgraph.js';
+import { serverUrl, startServersSubgraph } from '../examples/servers-subgraph/subgraph.js';
 import { composeSupergraph } from './supergraph.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { settings } from '../src/config.js';
+import { SECTIONS } from '../src/config/index.js';
 import { ERROR_CODES } from '../src/graphql/error-codes.js';
 import { FAULTS } from '../src/sandbox/faults.js';
 import { performanceSection, RESULTS_FILE, type BenchResults } from './bench-results.js';
@@ -18,14 +18,15 @@ const README = new URL('../README.md', import.meta.url);
 
 const TABLES: Record<string, () => string> = {
   config: () =>
-    table(
-      ['Variable', 'Default', 'Meaning'],
-      Object.entries(settings).map(([name, spec]) => [
-        `\`${name}\``,
-        isUnset(spec.default) ? '(unset)' : `\`${String(spec.default)}\``,
-        spec.desc ?? '',
-      ]),
-    ),
+    SECTIONS.map(({ title, settings }) =>
+      [
+        `### ${title}`,
+        table(
+          ['Variable', 'Default', 'Meaning'],
+          Object.entries(settings).map(([name, spec]) => [`\`${name}\``, isUnset(spec.default) ? '(unset)' : `\`${String(spec.default)}\``, spec.desc ?? '']),
+        ),
+      ].join('\n\n'),
+    ).join('\n\n'),
   'image-errors': () =>
     table(
       ['code', 'when', 'retried first?'],

@@ -7,7 +7,7 @@
 import { fileURLToPath } from 'node:url';
 import { composeServices } from '@theguild/federation-composition';
 import { parse } from 'graphql';
-import { SERVERS_SDL } from '../src/examples/servers-subgraph.js';
+import { SERVERS_SDL } from '../examples/servers-subgraph/subgraph.js';
 import { printSchemaFile } from '../src/graphql/schema/print.js';
 import { writeOrCheck } from './generated-file.js';
 

@@ -1,7 +1,7 @@
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, useReadinessCheck } from 'graphql-yoga';
-import type { DeprecationNotice, HttpConfig, QueryLimits } from '../config.js';
+import type { DeprecationNotice, ServerConfig } from '../config/index.js';
 import { createContextFactory, type ContextDeps } from './context.js';
 import { maskError } from './errors.js';
 import { yogaLogger, type Logger } from '../observability/logger.js';
@@ -22,8 +22,7 @@ export interface AppDeps extends ContextDeps {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly tracing: Tracing;
-  readonly http: HttpConfig & { readonly trustedDocuments?: ReadonlyMap<string, string> | undefined };
-  readonly queryLimits: QueryLimits;
+  readonly server: ServerConfig & { readonly trustedDocuments?: ReadonlyMap<string, string> | undefined };
   /** What responses selecting a deprecated field announce in their headers. */
   readonly deprecation: DeprecationNotice;
   /** False from the moment the service starts shutting down. */
@@ -70,17 +69,17 @@ export function createApp(deps: AppDeps) {
     logging: yogaLogger(deps.logger),
     // Counted by useBodyLimit instead, which reads a body with a Content-Length as it is.
     maxRequestBodySize: false,
-    cors: corsFor(deps.http.corsOrigins),
+    cors: corsFor(deps.server.corsOrigins),
     // The self-contained GraphiQL: Yoga's default page loads its scripts from a CDN and is blank offline.
     renderGraphiQL,
-    graphiql: deps.http.graphiql ? { title: 'ecs-image-graph', defaultQuery: EXAMPLE_QUERY } : false,
+    graphiql: deps.server.graphiql ? { title: 'ecs-image-graph', defaultQuery: EXAMPLE_QUERY } : false,
     plugins: [
       scopes.plugin,
       useReadinessCheck({ endpoint: '/readyz', check: () => deps.isReady() }),
       useCSRFPrevention(),
-      useBodyLimit(deps.http.maxBodyBytes),
+      useBodyLimit(deps.server.maxBodyBytes),
       useGraphQLMetrics(deps.metrics.registry, GRAPHQL_ENDPOINT),
-      ...limitPlugins({ limits: deps.queryLimits, introspection: deps.http.introspection, trustedDocuments: deps.http.trustedDocuments }),
+      ...limitPlugins({ limits: deps.limits, introspection: deps.server.introspection, trustedDocuments: deps.server.trustedDocuments }),
       useOperationBudget({ maxImages: deps.limits.maxImages }),
       useCacheControl(deps.cacheVisibility),
       useDeprecationHeaders(deps.deprecation),

@@ -1,6 +1,6 @@
 import type { YogaInitialContext } from 'graphql-yoga';
-import type { Access, CallerOrRefusal } from '../images/access.js';
-import type { OperationLimits } from '../config.js';
+import type { Access, CallerOrRefusal } from '../callers/access.js';
+import type { LimitsConfig } from '../config/index.js';
 import { forbidden, toGraphQLError, unauthenticated } from './errors.js';
 import { createImageLoader, type ImageLoader } from '../images/image-loader.js';
 import type { ImageSource } from '../images/image-source.js';
@@ -11,7 +11,7 @@ import type { RequestScope } from './request-scope.js';
 /** What resolvers see. Made fresh for every GraphQL request, so no loader outlives its operation. */
 export interface Context {
   readonly images: ImageLoader;
-  readonly limits: OperationLimits;
+  readonly limits: LimitsConfig;
   /** What the operation read and spent: upstream calls, freshness, stale images, response bytes. */
   readonly ledger: OperationLedger;
 }
@@ -20,7 +20,7 @@ export interface Context {
 export interface ContextDeps {
   readonly source: ImageSource;
   readonly access: Access;
-  readonly limits: OperationLimits;
+  readonly limits: LimitsConfig;
   readonly observer: Pick<Observer, 'loaderBatch'>;
 }
 

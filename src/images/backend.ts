@@ -6,7 +6,7 @@ import type { ImageRef } from './image-ref.js';
 export type BackendName = 'ecs' | 'ims';
 
 /** How messages and log lines name each API, in the middle of a sentence. */
-export const API_NAMES: Record<BackendName, string> = { ecs: 'the legacy API', ims: 'IMS' };
+export const API_NAMES: Record<BackendName, string> = { ecs: 'ECS', ims: 'IMS' };
 
 /** The tracing adapter's context of the operation's span; opaque to the model. */
 export type TraceContext = unknown;
@@ -31,7 +31,7 @@ export interface CallOptions extends Omit<OperationScope, 'requestId' | 'traceCo
 }
 
 /**
- * The backend port: one image's metadata, read by one upstream API for one caller. Adapters: `legacy/` (the ECS
+ * The backend port: one image's metadata, read by one upstream API for one caller. Adapters: `ecs/` (the ECS
  * endpoint) and `ims/` (IMS). Both answer the same entries for the same image (docs/ims-api.md), so nothing
  * above this port knows which one answered.
  */

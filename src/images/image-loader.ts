@@ -16,7 +16,7 @@ export type ImageLoader = DataLoader<ImageRef, ImageRecord | null, string>;
 /**
  * A loader for one GraphQL operation: every distinct image it asks for, by whatever route (aliases,
  * fragments, `images` lists, federation entities), costs exactly one call, and a failed call fails only
- * that image. The legacy API has no batch endpoint, so a batch fans out into single calls, at most
+ * that image. Neither upstream API has a batch endpoint, so a batch fans out into single calls, at most
  * `maxConcurrency` at a time.
  */
 export function createImageLoader(fetchImage: FetchImage, maxConcurrency: number, onBatch: (size: number) => void = () => undefined): ImageLoader {

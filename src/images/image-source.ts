@@ -1,4 +1,3 @@
-import type { CallerRateLimit } from './caller-rate-limit.js';
 import type { Coalescer } from './cache/coalescer.js';
 import type { CachedAnswer, ImageCache } from './cache/image-cache.js';
 import { API_NAMES, type ImageBackend, type OperationScope } from './backend.js';
@@ -9,6 +8,12 @@ import type { Caller } from './caller.js';
 import type { Observer } from './observer.js';
 
 export type { Caller };
+
+/**
+ * The caller-allowance port: spends one upstream call of a caller's allowance. @returns `undefined` when the
+ * call may be made, else how long (ms) until the caller may call again. (stores/caller-rate-limit.ts)
+ */
+export type CallerRateLimit = (callerKey: string) => Promise<number | undefined>;
 
 /** An image's metadata (`null`: it does not exist), and where it came from. */
 export interface Fetched {

@@ -66,7 +66,7 @@ export function errorFromException(error: unknown, reason: 'attempt-timeout' | '
   return new UpstreamError('unavailable', `${capitalised(api)} could not be reached.`, { retryable: true, cause: error });
 }
 
-/** `text` to start a sentence with (`the legacy API` -> `The legacy API`). */
+/** `text` to start a sentence with (`the upstream` -> `The upstream`). */
 export const capitalised = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
 /** Why an operation's signal aborted, if it did: its deadline (a TimeoutError) or the client leaving. */

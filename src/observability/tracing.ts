@@ -37,7 +37,7 @@ export function createTracing(options: { endpoint: string | undefined; serviceNa
   return {
     enabled: provider !== undefined,
     startOperation(headers, name) {
-      // Off means off: no trace context is read from callers or passed on to the legacy API.
+      // Off means off: no trace context is read from callers or passed on to the upstream.
       if (!provider) return tracer.startSpan(name);
       const incoming = propagator.extract(otelContext.active(), headers, {
         get: (carrier, key) => carrier.get(key) ?? undefined,

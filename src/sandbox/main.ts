@@ -1,5 +1,5 @@
 import { bool, cleanEnv, host, str } from 'envalid';
-import { integer } from '../config-validators.js';
+import { integer } from '../config/validators.js';
 import { startSandbox } from './server.js';
 
 /**
@@ -25,6 +25,6 @@ const sandbox = await startSandbox({
   keepRequests: false,
   ...(accessKeys && { accessKeys }),
 });
-process.stdout.write(`${JSON.stringify({ level: 30, msg: `sandbox of the legacy ECS API listening at ${sandbox.url.href}`, signatures: accessKeys !== undefined })}\n`);
+process.stdout.write(`${JSON.stringify({ level: 30, msg: `sandbox of ECS and IMS listening at ${sandbox.url.href}`, signatures: accessKeys !== undefined })}\n`);
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void sandbox.close().then(() => process.exit(0)));

@@ -46,7 +46,7 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
 /**
- * GETs to one upstream origin for image adapters (ECS in legacy/, IMS in ims/), over one undici dispatcher (a
+ * GETs to one upstream origin for image adapters (ECS in ecs/, IMS in ims/), over one undici dispatcher (a
  * Pool per origin, made by the caller so that tests and shutdown control it), with its own circuit breaker.
  *
  * A call passes, in order: the circuit breaker (fails fast while the upstream is unwell), the retry loop, the

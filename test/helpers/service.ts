@@ -1,22 +1,16 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-/** The compiled programs, exactly as the Dockerfile and docker-compose.yml run them. */
+/** The programs, exactly as the Dockerfile and docker-compose.yml run them: the service and the sandbox compiled, the demo subgraph from its source. */
 export const PROGRAMS = {
   service: { command: ['node', 'dist/main.js'], ready: /GraphQL endpoint ready at (\S+)/ },
-  sandbox: { command: ['node', 'dist/sandbox/main.js'], ready: /sandbox of the legacy ECS API listening at (\S+)/ },
-  servers: { command: ['node', 'dist/examples/servers-main.js'], ready: /sample servers subgraph listening at (\S+)/ },
+  sandbox: { command: ['node', 'dist/sandbox/main.js'], ready: /sandbox of ECS and IMS listening at (\S+)/ },
+  servers: { command: ['node', '--import', 'tsx', 'examples/servers-subgraph/main.ts'], ready: /sample servers subgraph listening at (\S+)/ },
 } as const;
 
 export type Program = keyof typeof PROGRAMS;
-
-/** Compiles the service as `npm start` does (its prestart step). */
-export async function buildService(): Promise<void> {
-  await promisify(execFile)('npm', ['run', '-s', 'build'], { cwd: ROOT });
-}
 
 export interface RunningProgram {
   /** The URL the program logged when it was ready. */

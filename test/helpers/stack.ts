@@ -1,9 +1,9 @@
 import { pino } from 'pino';
 import { createApp, type App } from '../../src/graphql/app.js';
-import { defaultConfig, type AuthConfig, type BackendConfig, type CacheConfig, type Config, type OperationLimits, type UpstreamConfig } from '../../src/config.js';
-import type { Upstream } from '../../src/backends.js';
+import { defaultConfig, type BackendConfig, type CacheConfig, type CallersConfig, type Config, type LimitsConfig, type ServerConfig, type UpstreamConfig } from '../../src/config/index.js';
+import type { Upstream } from '../../src/server/services.js';
 import type { Logger } from '../../src/observability/logger.js';
-import { createServices, type Services } from '../../src/services.js';
+import { createServices, type Services } from '../../src/server/services.js';
 import type { SampleImage } from '../../src/sandbox/samples.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/server.js';
 
@@ -21,18 +21,17 @@ export interface GraphQLResponse {
 
 /** Settings to change from the defaults; the rest are the service's own defaults. */
 export interface AppOptions {
-  limits?: Partial<OperationLimits>;
+  server?: Partial<ServerConfig>;
+  limits?: Partial<LimitsConfig>;
   upstream?: Partial<Omit<UpstreamConfig, 'circuit'>> & { circuit?: Partial<UpstreamConfig['circuit']> };
-  auth?: AuthConfig;
+  /** The caller's credential and allowance: the quota guards are off unless a test turns them on. */
+  callers?: Partial<CallersConfig>;
   /** Caching is off unless a test turns it on: most tests count upstream calls per operation. */
   cache?: Partial<CacheConfig>;
-  telemetry?: Config['telemetry'];
-  http?: Partial<Config['http']>;
-  queryLimits?: Partial<Config['queryLimits']>;
+  telemetry?: Partial<Config['telemetry']>;
   trustedDocuments?: ReadonlyMap<string, string>;
-  /** Which API answers (the sandbox serves both), and shadow mode's settings. */
-  backend?: Partial<Omit<BackendConfig, 'shadow'>> & { shadow?: Partial<BackendConfig['shadow']> };
-  deprecation?: Partial<Config['deprecation']>;
+  /** Which API answers (the sandbox serves both), shadow mode's settings, and the deprecation notice. */
+  backend?: Partial<Omit<BackendConfig, 'shadow' | 'deprecation'>> & { shadow?: Partial<BackendConfig['shadow']>; deprecation?: Partial<BackendConfig['deprecation']> };
   /** Whether calls need an X-Auth-Token (false, as for the built-in sandbox, unless a test says otherwise). */
   tokenRequired?: boolean;
   logger?: Logger;
@@ -50,7 +49,7 @@ export interface TestApp {
 
 /** The app in front of the legacy endpoint at `upstream`, with its own pool and circuit breaker. */
 export async function appFor(upstream: URL, options: AppOptions = {}): Promise<TestApp> {
-  const services = createServices(configWith(options), { ecs: upstream, ims: upstream }, {
+  const services = createServices(configWith(options), { primary: upstream, shadow: options.backend?.kind === 'shadow' ? upstream : undefined }, {
     logger: options.logger ?? pino({ level: 'silent' }),
     tokenRequired: options.tokenRequired ?? false,
     trustedDocuments: options.trustedDocuments,
@@ -80,22 +79,22 @@ export function configWith(options: AppOptions): Config {
     ...defaults.upstream,
     // Like the cache, the quota guards are off unless a test turns them on: most tests count exact upstream calls.
     retryBudget: { percent: 100, minPerSecond: 1_000_000 },
-    callerRate: { calls: 0, windowSeconds: 1, burst: 0, burstWindowSeconds: 10 },
-    authFailureTtlMs: 0,
     ...options.upstream,
     circuit: { ...defaults.upstream.circuit, ...options.upstream?.circuit },
   };
   return {
-    ...defaults,
-    limits: { ...defaults.limits, ...options.limits },
+    server: { ...defaults.server, ...options.server },
+    backend: {
+      ...defaults.backend,
+      ...options.backend,
+      shadow: { ...defaults.backend.shadow, ...options.backend?.shadow },
+      deprecation: { ...defaults.backend.deprecation, ...options.backend?.deprecation },
+    },
     upstream,
-    auth: options.auth ?? defaults.auth,
+    callers: { auth: defaults.callers.auth, rate: { calls: 0, windowSeconds: 1, burst: 0, burstWindowSeconds: 10 }, refusalTtlMs: 0, ...options.callers },
     cache: { ...defaults.cache, ttlMs: 0, notFoundTtlMs: 0, ...options.cache },
-    telemetry: options.telemetry ?? defaults.telemetry,
-    http: { ...defaults.http, ...options.http },
-    queryLimits: { ...defaults.queryLimits, ...options.queryLimits },
-    backend: { ...defaults.backend, ...options.backend, shadow: { ...defaults.backend.shadow, ...options.backend?.shadow } },
-    deprecation: { ...defaults.deprecation, ...options.deprecation },
+    limits: { ...defaults.limits, ...options.limits },
+    telemetry: { ...defaults.telemetry, ...options.telemetry },
   };
 }
 

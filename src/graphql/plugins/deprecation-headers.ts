@@ -1,5 +1,5 @@
 import type { Plugin } from 'graphql-yoga';
-import type { DeprecationNotice } from '../../config.js';
+import type { DeprecationNotice } from '../../config/index.js';
 import { deprecatedFieldsSelectedBy } from '../deprecated-fields.js';
 
 /**

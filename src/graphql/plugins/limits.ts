@@ -2,7 +2,7 @@ import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
 import { GraphQLError, NoSchemaIntrospectionCustomRule, type ValidationRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import type { QueryLimits } from '../../config.js';
+import type { LimitsConfig } from '../../config/index.js';
 
 /**
  * What keeps abusive operations out, before any upstream call: GraphQL Armor's depth, alias, token, cost
@@ -10,7 +10,7 @@ import type { QueryLimits } from '../../config.js';
  * and, in trusted-documents mode, every operation that is not a persisted one.
  */
 export function limitPlugins(options: {
-  limits: QueryLimits;
+  limits: Pick<LimitsConfig, 'maxDepth' | 'maxAliases' | 'maxTokens' | 'maxCost' | 'maxDirectives'>;
   introspection: boolean;
   trustedDocuments: ReadonlyMap<string, string> | undefined;
 }): Plugin[] {

@@ -2,7 +2,7 @@ import type { Vocabulary } from '../../images/attributes/vocabularies.js';
 import * as vocabularies from '../../images/attributes/vocabularies.js';
 import type { Builder } from './builder.js';
 
-/** One enum per closed vocabulary of the legacy metadata. */
+/** One enum per closed vocabulary of image metadata. */
 export function defineEnums(builder: Builder) {
   const enumFrom = <V extends string>(vocabulary: Vocabulary<V>) =>
     builder.enumType(vocabulary.name, {

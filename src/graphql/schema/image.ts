@@ -14,7 +14,7 @@ export interface ImageSchemaOptions {
 /** `Image` and `MetadataEntry`, the federation entity, and the `image` and `images` queries. */
 export function defineImage(builder: Builder, options: ImageSchemaOptions) {
   const MetadataEntry = builder.objectRef<{ key: string; value: string }>('MetadataEntry').implement({
-    description: 'One metadata pair exactly as the legacy API sent it.',
+    description: 'One metadata pair exactly as the upstream API sent it.',
     fields: (t) => ({
       key: t.exposeString('key', { description: 'The key, e.g. `__os_type`, or a user-defined key.' }),
       value: t.exposeString('value', { description: 'The value, always a string on the wire, unparsed.' }),
@@ -24,8 +24,8 @@ export function defineImage(builder: Builder, options: ImageSchemaOptions) {
   // The typed attribute fields are added to this type in `image-attributes.ts`.
   const Image = builder.objectRef<ImageRecord>('Image').implement({
     description:
-      'An ECS image and its metadata, read from the deprecated ECS API `GET /v2.1/{project_id}/images/{image_id}/metadata`. ' +
-      '`metadata` holds every pair as sent; the typed fields read the documented keys.',
+      'An image and its metadata, read from Huawei Cloud: the deprecated ECS image metadata API (`GET /v2.1/{project_id}/images/{image_id}/metadata`) ' +
+      'or IMS, which replaces it (`GET /v2/cloudimages`), as the deployment chooses; the answer is the same. `metadata` holds every pair as sent; the typed fields read the documented keys.',
     fields: (t) => ({
       projectId: t.exposeID('projectId', { description: 'The project (tenant) the image was looked up in: 32 lower-case hexadecimal characters.' }),
       id: t.exposeID('imageId', { description: 'The image id: a lower-case UUID.' }),
@@ -48,7 +48,7 @@ export function defineImage(builder: Builder, options: ImageSchemaOptions) {
 
   const projectIdDescription = 'The project id: 32 hexadecimal characters, e.g. `9c53a566cb3443ab910cf0daebca90c4`.';
 
-  builder.queryType({ description: 'Image metadata from the deprecated Huawei Cloud ECS image metadata API.' });
+  builder.queryType({ description: 'Image metadata from Huawei Cloud: the deprecated ECS image metadata API, or IMS, which replaces it.' });
 
   builder.queryFields((t) => ({
     image: t.field({

@@ -1,5 +1,5 @@
 /**
- * Tolerant parsers from the legacy API's strings to typed values. One rule for all of them: a value that
+ * Tolerant parsers from the upstream's metadata strings to typed values. One rule for all of them: a value that
  * is absent, empty or only spaces reads as absent, and a value that does not parse reads as `null`; no
  * parser throws. The raw string is always still in `Image.metadata`.
  */

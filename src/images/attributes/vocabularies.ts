@@ -1,7 +1,7 @@
 import { text } from './parse.js';
 
 /**
- * The closed vocabularies of the legacy metadata, each read into an enum. Matching ignores letter case,
+ * The closed vocabularies of image metadata, each read into an enum. Matching ignores letter case,
  * spaces and punctuation, so `Red Hat`, `RedHat` and `redhat` are the same value. A value outside the
  * vocabulary reads as `UNRECOGNIZED` (never an error, the raw string stays in `metadata`); an absent or
  * blank value reads as null.
@@ -50,7 +50,7 @@ function vocabulary<V extends string>(name: string, description: string, values:
 
 const one = (description: string, ...spellings: string[]): EnumValue => ({ description, spellings });
 
-export const platforms = vocabulary('Platform', 'The OS distribution (legacy key `__platform`).', {
+export const platforms = vocabulary('Platform', 'The OS distribution (metadata key `__platform`).', {
   WINDOWS: one('Windows.', 'Windows'),
   UBUNTU: one('Ubuntu.', 'Ubuntu'),
   REDHAT: one('Red Hat Enterprise Linux (spelled `RedHat` or `Red Hat`).', 'RedHat', 'Red Hat'),
@@ -72,26 +72,26 @@ const linuxDistributions = Object.entries(platforms.values)
   .filter(([value]) => !['WINDOWS', 'OTHER', UNRECOGNIZED].includes(value))
   .flatMap(([, { spellings }]) => spellings);
 
-export const osTypes = vocabulary('OsType', 'The OS family (legacy key `__os_type`).', {
+export const osTypes = vocabulary('OsType', 'The OS family (metadata key `__os_type`).', {
   LINUX: one('Linux; also any Linux distribution name sent in its place (the documented example sends `Suse`).', 'Linux', ...linuxDistributions),
   WINDOWS: one('Windows.', 'Windows'),
   OTHER: one('The upstream says `Other`.', 'Other'),
 });
 
-export const imageTypes = vocabulary('ImageType', 'Who provides the image (legacy key `__imagetype`).', {
+export const imageTypes = vocabulary('ImageType', 'Who provides the image (metadata key `__imagetype`).', {
   GOLD: one('A public image provided by Huawei Cloud (`gold`).', 'gold'),
   PRIVATE: one('A private image of this account (`private`).', 'private'),
   SHARED: one('An image another account shared with this one (`shared`).', 'shared'),
   MARKET: one('A KooGallery (Marketplace) image (`market`).', 'market'),
 });
 
-export const imageSourceTypes = vocabulary('ImageSourceType', 'The storage backend of the image file (legacy key `__image_source_type`).', {
+export const imageSourceTypes = vocabulary('ImageSourceType', 'The storage backend of the image file (metadata key `__image_source_type`).', {
   UDS: one('UDS storage (`uds`).', 'uds'),
   SWIFT: one('Swift storage (`swift`).', 'swift'),
   OBS: one('Object Storage Service (`obs`).', 'obs'),
 });
 
-export const gpuTypes = vocabulary('GpuType', 'A GPU model the image supports (legacy keys `__support_xen_gpu_type`, `__support_kvm_gpu_type`).', {
+export const gpuTypes = vocabulary('GpuType', 'A GPU model the image supports (metadata keys `__support_xen_gpu_type`, `__support_kvm_gpu_type`).', {
   M60_VGPU: one('NVIDIA M60 vGPU (`M60_vGPU`).', 'M60_vGPU'),
   V100: one('NVIDIA V100 (`V100`).', 'V100'),
   P100: one('NVIDIA P100 (`P100`).', 'P100'),

@@ -4,7 +4,7 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
-/** The OS family (legacy key `__os_type`). Matching ignores letter case, spaces and punctuation; any other value reads as UNRECOGNIZED. */
+/** The OS family (metadata key `__os_type`). Matching ignores letter case, spaces and punctuation; any other value reads as UNRECOGNIZED. */
 export type OsType =
   /** Linux; also any Linux distribution name sent in its place (the documented example sends `Suse`). */
   | 'LINUX'
@@ -15,7 +15,7 @@ export type OsType =
   /** Windows. */
   | 'WINDOWS';
 
-/** The OS distribution (legacy key `__platform`). Matching ignores letter case, spaces and punctuation; any other value reads as UNRECOGNIZED. */
+/** The OS distribution (metadata key `__platform`). Matching ignores letter case, spaces and punctuation; any other value reads as UNRECOGNIZED. */
 export type Platform =
   /** CentOS. */
   | 'CENTOS'

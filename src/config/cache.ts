@@ -1,0 +1,57 @@
+import type { CALLER_SETTINGS } from './callers.js';
+import type { Rule, Values } from './section.js';
+import { integer, redisUrl, secret } from './validators.js';
+
+/** The cache of upstream answers: how long they are kept, and where (this process, or Redis for every replica). */
+export const CACHE_SETTINGS = {
+  CACHE_TTL_SECONDS: integer(0, 86_400)({
+    default: 60,
+    desc: 'How long an image\'s metadata is served from the cache, across requests; 0 turns caching off.',
+  }),
+  CACHE_NOT_FOUND_TTL_SECONDS: integer(0, 86_400)({
+    default: 10,
+    desc: 'How long a "does not exist" (404) answer is cached; 0 never caches it. Errors are never cached.',
+  }),
+  CACHE_STALE_IF_ERROR_SECONDS: integer(0, 86_400)({
+    default: 300,
+    desc: "How long past its TTL an image's metadata is kept to answer with when the upstream fails (`UPSTREAM_UNAVAILABLE`, `UPSTREAM_TIMEOUT` or an open circuit); such an answer is marked in `extensions.stale`. Never an answer fetched before the upstream refused that caller (401, or 403 in that project). 0: never.",
+  }),
+  CACHE_MAX_BYTES: integer(1024, 2 ** 40)({
+    default: 64 * 1024 * 1024,
+    desc: 'Size bound of the in-memory cache, in bytes of heap its entries really take (least recently used entries go first). Not used with `REDIS_URL`.',
+  }),
+  REDIS_URL: redisUrl({
+    default: '',
+    desc: 'A Redis server for a cache shared by all replicas, e.g. `redis://cache:6379/0` (or `rediss://` for TLS). Unset: an in-memory cache per process. If Redis is down, queries still answer from the upstream.',
+  }),
+  CACHE_KEY_SECRET: secret({
+    default: '',
+    desc: "Key of the HMAC that turns a caller's token into its cache scope. Required (32+ characters, the same on every replica) with `REDIS_URL` in passthrough mode; otherwise a random one is made at start.",
+  }),
+};
+
+export const CACHE_RULES: Array<Rule<typeof CACHE_SETTINGS & Pick<typeof CALLER_SETTINGS, 'AUTH_MODE'>>> = [
+  ({ REDIS_URL, AUTH_MODE, CACHE_KEY_SECRET }) =>
+    REDIS_URL && AUTH_MODE === 'passthrough' && CACHE_KEY_SECRET !== undefined && CACHE_KEY_SECRET.length < 32
+      ? {
+          variable: 'CACHE_KEY_SECRET',
+          message: 'required, at least 32 characters, when REDIS_URL is set in passthrough mode, so that every replica derives the same cache keys',
+        }
+      : undefined,
+];
+
+export function readCache(env: Values<typeof CACHE_SETTINGS>) {
+  return {
+    /** 0: no caching. */
+    ttlMs: env.CACHE_TTL_SECONDS * 1000,
+    notFoundTtlMs: env.CACHE_NOT_FOUND_TTL_SECONDS * 1000,
+    /** How long past its TTL metadata is kept, to answer with when the upstream fails. */
+    staleIfErrorMs: env.CACHE_STALE_IF_ERROR_SECONDS * 1000,
+    maxBytes: env.CACHE_MAX_BYTES,
+    redisUrl: env.REDIS_URL || undefined,
+    /** The HMAC key for token scopes; undefined means "make a random one" (a cache no other process shares). */
+    keySecret: env.CACHE_KEY_SECRET || undefined,
+  };
+}
+
+export type CacheConfig = ReturnType<typeof readCache>;

@@ -1,0 +1,86 @@
+import { customCleanEnv } from 'envalid';
+import { BACKEND_RULES, BACKEND_SETTINGS, readBackend } from './backend.js';
+import { CACHE_RULES, CACHE_SETTINGS, readCache } from './cache.js';
+import { CALLER_RULES, CALLER_SETTINGS, readCallers } from './callers.js';
+import { LIMIT_RULES, LIMIT_SETTINGS, readLimits } from './limits.js';
+import type { Problem, Rule, Section, Values } from './section.js';
+import { readServer, SERVER_RULES, SERVER_SETTINGS } from './server.js';
+import { readTelemetry, TELEMETRY_SETTINGS } from './telemetry.js';
+import { readUpstream, UPSTREAM_SETTINGS } from './upstream.js';
+
+export type { BackendConfig, BackendKind, DeprecationNotice } from './backend.js';
+export type { CacheConfig } from './cache.js';
+export type { AuthConfig, CallerRate, CallersConfig, ServiceCallers } from './callers.js';
+export type { LimitsConfig } from './limits.js';
+export type { ServerConfig } from './server.js';
+export type { TelemetryConfig } from './telemetry.js';
+export type { UpstreamConfig } from './upstream.js';
+
+/** Every concern's settings, in the order the documentation lists them. */
+export const SECTIONS: readonly Section[] = [
+  { title: 'Server', settings: SERVER_SETTINGS },
+  { title: 'Backend: which API answers', settings: BACKEND_SETTINGS },
+  { title: 'Upstream calls', settings: UPSTREAM_SETTINGS },
+  { title: 'Callers: credentials and allowances', settings: CALLER_SETTINGS },
+  { title: 'Cache', settings: CACHE_SETTINGS },
+  { title: 'Operation limits', settings: LIMIT_SETTINGS },
+  { title: 'Telemetry', settings: TELEMETRY_SETTINGS },
+];
+
+const SETTINGS = { ...SERVER_SETTINGS, ...BACKEND_SETTINGS, ...UPSTREAM_SETTINGS, ...CALLER_SETTINGS, ...CACHE_SETTINGS, ...LIMIT_SETTINGS, ...TELEMETRY_SETTINGS };
+
+/** Every variable the service reads. */
+export const SETTING_NAMES: ReadonlySet<string> = new Set(Object.keys(SETTINGS));
+
+const RULES: ReadonlyArray<Rule<typeof SETTINGS>> = [...SERVER_RULES, ...BACKEND_RULES, ...CALLER_RULES, ...CACHE_RULES, ...LIMIT_RULES];
+
+/** The validated settings, one section per concern (each file of src/config/ says what its options mean). */
+export interface Config {
+  readonly server: ReturnType<typeof readServer>;
+  readonly backend: ReturnType<typeof readBackend>;
+  readonly upstream: ReturnType<typeof readUpstream>;
+  readonly callers: ReturnType<typeof readCallers>;
+  readonly cache: ReturnType<typeof readCache>;
+  readonly limits: ReturnType<typeof readLimits>;
+  readonly telemetry: ReturnType<typeof readTelemetry>;
+}
+
+/** The environment holds bad values; the message names each variable and what it needs, one line each. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+
+  constructor(readonly problems: readonly Problem[]) {
+    super(`Invalid configuration:\n${problems.map(({ variable, message }) => `  ${variable}: ${message}`).join('\n')}`);
+  }
+}
+
+/**
+ * Reads every setting in one pass: each variable is checked on its own, then the rules between variables run
+ * on those that passed, and every problem found is reported at once, so that three mistakes cost one restart.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: Problem[] = [];
+  const values = customCleanEnv(env, SETTINGS, (cleaned) => cleaned, {
+    reporter: ({ errors }) => {
+      for (const [variable, error] of Object.entries(errors)) problems.push({ variable, message: error?.message ?? 'invalid' });
+    },
+  }) as Partial<Values<typeof SETTINGS>>;
+  for (const rule of RULES) {
+    const problem = rule(values);
+    if (problem) problems.push(problem);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  const valid = values as Values<typeof SETTINGS>;
+  return {
+    server: readServer(valid),
+    backend: readBackend(valid),
+    upstream: readUpstream(valid),
+    callers: readCallers(valid),
+    cache: readCache(valid),
+    limits: readLimits(valid),
+    telemetry: readTelemetry(valid),
+  };
+}
+
+/** The settings as they are with an empty environment: the defaults tests and tools start from. */
+export const defaultConfig = (): Config => loadConfig({});

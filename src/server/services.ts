@@ -1,0 +1,171 @@
+import { CircuitState, type CircuitBreakerPolicy } from 'cockatiel';
+import { Pool } from 'undici';
+import { createAccess } from '../callers/access.js';
+import type { Config, UpstreamConfig } from '../config/index.js';
+import { EcsBackend } from '../ecs/ecs-backend.js';
+import type { AppDeps } from '../graphql/app.js';
+import { createSchema } from '../graphql/schema/index.js';
+import { typedReading } from '../graphql/schema/typed-reading.js';
+import type { BackendName, ImageBackend } from '../images/backend.js';
+import { Coalescer } from '../images/cache/coalescer.js';
+import { ImageCache } from '../images/cache/image-cache.js';
+import { ImageSource, type Fetched } from '../images/image-source.js';
+import type { Observer } from '../images/observer.js';
+import { ShadowBackend } from '../images/shadow-backend.js';
+import { isMetadataMember } from '../ims/image-info.js';
+import { ImsBackend } from '../ims/ims-backend.js';
+import type { Logger } from '../observability/logger.js';
+import { Metrics } from '../observability/metrics.js';
+import { createObserver } from '../observability/observer.js';
+import { createTracing, type Tracing } from '../observability/tracing.js';
+import { createCallerRateLimit } from '../stores/caller-rate-limit.js';
+import { createMemoryStore } from '../stores/memory-store.js';
+import { RedisLink } from '../stores/redis-link.js';
+import { createRedisStore } from '../stores/redis-store.js';
+import { createCircuitBreaker } from '../upstream/circuit-breaker.js';
+import { UpstreamClient } from '../upstream/client.js';
+import { RetryBudget } from '../upstream/retry-budget.js';
+
+/**
+ * The composition root: every long-lived part of the service, made once at start from the config, wired
+ * together, and closed on shutdown. Nothing else constructs these; tests call it with their own config.
+ */
+export interface Services {
+  readonly appDeps: AppDeps;
+  /** The connection of the backend that answers: ECS, or IMS with IMAGE_BACKEND=ims. */
+  readonly upstream: Upstream;
+  /** With IMAGE_BACKEND=shadow, the comparisons with IMS. */
+  readonly shadow: ShadowBackend | undefined;
+  readonly cache: ImageCache;
+  readonly coalescer: Coalescer<Fetched>;
+  readonly metrics: Metrics;
+  readonly tracing: Tracing;
+  /** Resolves once the cache store is connected (or has given up trying, for now). */
+  ready(): Promise<void>;
+  /** From now on /readyz answers 503. */
+  stopBeingReady(): void;
+  /** Closes the pools, the cache (Redis) and the trace exporter, flushing what they hold. */
+  close(): Promise<void>;
+}
+
+/** Where the upstream APIs are (the configured endpoints, or the built-in sandbox: see endpoints.ts). */
+export interface Endpoints {
+  /** The API that answers: ECS, or IMS with IMAGE_BACKEND=ims. */
+  readonly primary: URL;
+  /** IMS, with IMAGE_BACKEND=shadow: compared with ECS. */
+  readonly shadow: URL | undefined;
+}
+
+export interface ServiceOptions {
+  readonly logger: Logger;
+  /** Whether a passthrough caller must bring a token (false only for the built-in sandbox). */
+  readonly tokenRequired: boolean;
+  readonly trustedDocuments?: ReadonlyMap<string, string> | undefined;
+}
+
+/** One upstream API's long-lived parts: made once at start, closed on shutdown. */
+export interface Upstream {
+  readonly backend: ImageBackend;
+  readonly pool: Pool;
+  readonly breaker: CircuitBreakerPolicy;
+}
+
+export function createServices(config: Config, endpoints: Endpoints, options: ServiceOptions): Services {
+  const metrics = new Metrics();
+  const observer = createObserver(metrics, options.logger);
+  const tracing = createTracing({ endpoint: config.telemetry.otlpEndpoint, serviceName: config.telemetry.serviceName });
+  const upstream = connectBackend(config.backend.kind === 'ims' ? 'ims' : 'ecs', endpoints.primary, config.upstream, observer, tracing);
+  const ims = endpoints.shadow && connectBackend('ims', endpoints.shadow, config.upstream, observer, tracing);
+  const shadow = ims
+    ? new ShadowBackend(
+        upstream.backend,
+        ims.backend,
+        typedReading(createSchema({ imagesMaxIds: config.limits.imagesMaxIds })),
+        { ...config.backend.shadow, timeoutMs: config.limits.deadlineMs, carries: isMetadataMember },
+        observer,
+      )
+    : undefined;
+  const backend: ImageBackend = shadow ?? upstream.backend;
+  const redis = config.cache.redisUrl ? new RedisLink(config.cache.redisUrl, options.logger) : undefined;
+  const store = redis ? createRedisStore(redis) : createMemoryStore(config.cache.maxBytes);
+  const cache = new ImageCache(store, { ...config.cache, refusalTtlMs: config.callers.refusalTtlMs, backend: backend.name });
+  const coalescer = new Coalescer<Fetched>();
+  const source = new ImageSource(backend, cache, coalescer, createCallerRateLimit(config.callers.rate, redis), observer);
+  const access = createAccess(config.callers.auth, { tokenRequired: options.tokenRequired, tokenScope: (token) => cache.tokenScope(token) });
+  let ready = true;
+  return {
+    appDeps: {
+      source,
+      access,
+      limits: config.limits,
+      observer,
+      logger: options.logger,
+      metrics,
+      tracing,
+      server: { ...config.server, trustedDocuments: options.trustedDocuments },
+      deprecation: config.backend.deprecation,
+      isReady: () => ready,
+      // Only a service that answers every caller alike (its own key, no caller check) may be cached publicly.
+      cacheVisibility: config.callers.auth.mode === 'service' && config.callers.auth.callers.kind === 'network' ? 'public' : 'private',
+    },
+    upstream,
+    shadow,
+    cache,
+    coalescer,
+    metrics,
+    tracing,
+    ready: () => store.ready(),
+    stopBeingReady() {
+      ready = false;
+    },
+    async close() {
+      // Cache writes still under way are made before Redis is closed: nothing fetched is lost.
+      await Promise.all([cache.settled(), shadow?.settled()]);
+      await Promise.all([upstream.pool.close(), ims?.pool.close(), store.close(), tracing.shutdown()]);
+    },
+  };
+}
+
+const ADAPTERS: Record<BackendName, (client: UpstreamClient) => ImageBackend> = {
+  ecs: (client) => new EcsBackend(client),
+  ims: (client) => new ImsBackend(client),
+};
+
+/**
+ * The backend `name` at `endpoint`, over its own connection pool, circuit breaker and retry budget: one of
+ * each per upstream origin, with the same settings. undici's own timeouts are minutes long; the attempt
+ * timeout bounds every phase here, and the pool's timeouts are only a backstop at the same length.
+ */
+function connectBackend(name: BackendName, endpoint: URL, config: UpstreamConfig, observer: Observer, tracing: Tracing): Upstream {
+  const pool = new Pool(endpoint.origin, {
+    connections: config.maxConnections,
+    connectTimeout: config.attemptTimeoutMs,
+    headersTimeout: config.attemptTimeoutMs,
+    bodyTimeout: config.attemptTimeoutMs,
+    keepAliveTimeout: 4_000,
+  });
+  const breaker = createCircuitBreaker(config.circuit);
+  observer.circuit('closed', name);
+  breaker.onStateChange((state) => observer.circuit(CIRCUIT_STATES[state] ?? 'closed', name));
+  const client = new UpstreamClient(
+    pool,
+    endpoint,
+    {
+      backend: name,
+      maxConnections: config.maxConnections,
+      attemptTimeoutMs: config.attemptTimeoutMs,
+      retry: { retries: config.retries, baseDelayMs: config.retryBaseDelayMs, maxDelayMs: config.retryMaxDelayMs },
+      retryBudget: new RetryBudget(config.retryBudget),
+      observer,
+      tracing,
+    },
+    breaker,
+  );
+  return { backend: ADAPTERS[name](client), pool, breaker };
+}
+
+const CIRCUIT_STATES: Partial<Record<CircuitState, 'closed' | 'half-open' | 'open'>> = {
+  [CircuitState.Closed]: 'closed',
+  [CircuitState.HalfOpen]: 'half-open',
+  [CircuitState.Open]: 'open',
+};

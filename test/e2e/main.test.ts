@@ -1,0 +1,148 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DOCUMENTED_IMAGE } from '../../src/sandbox/samples.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
+import { runServiceToExit, startProgram, startService } from '../helpers/service.js';
+import { metadataPath } from '../helpers/stack.js';
+
+const QUERY = `{ image(projectId: "${DOCUMENTED_IMAGE.projectId}", id: "${DOCUMENTED_IMAGE.imageId}") { id osType osBit platform } }`;
+const ANSWER = { data: { image: { id: DOCUMENTED_IMAGE.imageId, osType: 'LINUX', osBit: 64, platform: 'SUSE' } } };
+
+async function post(url: URL, headers: Record<string, string> = {}) {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query: QUERY }) });
+  return { status: response.status, body: (await response.json()) as unknown };
+}
+
+describe('the compiled service', () => {
+  it('with no configuration starts the sandbox, says so once, serves the sample image and stops cleanly', async () => {
+    const service = await startService({});
+    try {
+      const sandboxLines = service.logs.filter((line) => String(line['msg']).includes('built-in sandbox'));
+      expect(sandboxLines).toHaveLength(1);
+      expect(sandboxLines[0]).toMatchObject({ level: 40 });
+      expect(String(sandboxLines[0]?.['msg'])).toMatch(/^ECS_ENDPOINT is not set: using the built-in sandbox of ECS and IMS at http:\/\/127\.0\.0\.1:\d+\//);
+      expect(service.url.hostname).toBe('127.0.0.1');
+      expect(service.url.pathname).toBe('/graphql');
+      expect(await post(service.url)).toEqual({ status: 200, body: ANSWER });
+      const page = await fetch(service.url, { headers: { accept: 'text/html' } });
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<title>ecs-image-graph</title>');
+    } finally {
+      expect(await service.stop()).toBe(0);
+    }
+  });
+
+  it('with IMAGE_BACKEND=shadow and a regional ECS_ENDPOINT, derives the IMS endpoint of the region and says so', async () => {
+    const service = await startService({ ECS_ENDPOINT: 'https://ecs.cn-north-4.myhuaweicloud.com', IMAGE_BACKEND: 'shadow' });
+    try {
+      expect(service.logs.filter((line) => String(line['msg']).startsWith('IMS_ENDPOINT is not set'))).toEqual([
+        expect.objectContaining({ level: 30, ims: 'https://ims.cn-north-4.myhuaweicloud.com/', msg: "IMS_ENDPOINT is not set: using https://ims.cn-north-4.myhuaweicloud.com, the IMS endpoint of ECS_ENDPOINT's region" }),
+      ]);
+    } finally {
+      expect(await service.stop()).toBe(0);
+    }
+  });
+
+  describe('with ECS_ENDPOINT set', () => {
+    let upstream: Sandbox;
+    beforeAll(async () => {
+      upstream = await startSandbox();
+    });
+    afterAll(() => upstream.close());
+
+    it("answers from that endpoint, forwarding the caller's X-Auth-Token, and starts no sandbox", async () => {
+      const service = await startService({ ECS_ENDPOINT: upstream.url.href });
+      try {
+        const anonymous = await post(service.url);
+        expect(anonymous.body).toMatchObject({ data: { image: null }, errors: [{ extensions: { code: 'UNAUTHENTICATED' } }] });
+        expect(upstream.requests).toEqual([]);
+        expect(await post(service.url, { 'x-auth-token': 'token-from-the-caller' })).toEqual({ status: 200, body: ANSWER });
+        expect(upstream.requests.map(({ path, headers }) => ({ path, token: headers['x-auth-token'] }))).toEqual([
+          { path: metadataPath(DOCUMENTED_IMAGE.projectId, DOCUMENTED_IMAGE.imageId), token: 'token-from-the-caller' },
+        ]);
+        expect(service.logs.some((line) => String(line['msg']).includes('sandbox'))).toBe(false);
+      } finally {
+        expect(await service.stop()).toBe(0);
+      }
+    });
+
+    it('with IMAGE_BACKEND=ims and IMS_ENDPOINT, answers from IMS alone, and starts no sandbox', async () => {
+      const service = await startService({ IMAGE_BACKEND: 'ims', IMS_ENDPOINT: upstream.url.href });
+      const before = upstream.requests.length;
+      try {
+        expect(service.logs.some((line) => String(line['msg']).includes('sandbox'))).toBe(false);
+        // A real upstream: a caller without a token is refused here, not sent on.
+        expect((await post(service.url)).body).toMatchObject({ data: { image: null }, errors: [{ extensions: { code: 'UNAUTHENTICATED' } }] });
+        expect(await post(service.url, { 'x-auth-token': 'token-from-the-caller' })).toEqual({ status: 200, body: ANSWER });
+        expect(upstream.requests.slice(before).map(({ path, headers }) => ({ path, token: headers['x-auth-token'] }))).toEqual([
+          { path: `/v2/cloudimages?id=${DOCUMENTED_IMAGE.imageId}`, token: 'token-from-the-caller' },
+        ]);
+      } finally {
+        expect(await service.stop()).toBe(0);
+      }
+    });
+  });
+
+  it('in service mode, signs with AK/SK; with no endpoint its built-in sandbox checks the signatures', async () => {
+    const service = await startService({
+      AUTH_MODE: 'service',
+      HUAWEICLOUD_SDK_AK: 'HPUAEXAMPLEAK000001',
+      HUAWEICLOUD_SDK_SK: 'service-secret-key',
+      ALLOWED_PROJECT_IDS: DOCUMENTED_IMAGE.projectId,
+    });
+    try {
+      expect(await post(service.url)).toEqual({ status: 200, body: ANSWER });
+    } finally {
+      expect(await service.stop()).toBe(0);
+    }
+  });
+
+  it('refuses to start in service mode without its keys', async () => {
+    const { code, stderr } = await runServiceToExit({ AUTH_MODE: 'service', ALLOWED_PROJECT_IDS: DOCUMENTED_IMAGE.projectId });
+    expect(code).toBe(1);
+    expect(stderr).toBe('Invalid configuration:\n  HUAWEICLOUD_SDK_AK: required when AUTH_MODE=service\n  HUAWEICLOUD_SDK_SK: required when AUTH_MODE=service\n');
+  });
+
+  it('refuses to start on a bad setting, naming it', async () => {
+    const { code, stderr, stdout } = await runServiceToExit({ PORT: 'eighty', IMAGES_MAX_IDS: '0' });
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toBe(
+      'Invalid configuration:\n  PORT: must be a whole number from 0 to 65535, got "eighty"\n  IMAGES_MAX_IDS: must be a whole number from 1 to 10000, got "0"\n',
+    );
+  });
+});
+
+describe('the other compiled programs docker-compose.yml runs', () => {
+  it('node dist/sandbox/main.js serves the legacy endpoint, checking signatures when given keys', async () => {
+    const open = await startProgram('sandbox');
+    const signed = await startProgram('sandbox', { SANDBOX_ACCESS_KEY: 'AK', SANDBOX_SECRET_KEY: 'SK' });
+    try {
+      const path = metadataPath(DOCUMENTED_IMAGE.projectId, DOCUMENTED_IMAGE.imageId);
+      const answer = await fetch(new URL(path, open.url));
+      expect(answer.status).toBe(200);
+      expect(((await answer.json()) as { metadata: Record<string, string> }).metadata['__os_type']).toBe('Suse');
+      expect((await fetch(new URL('/healthz', open.url))).status).toBe(200);
+      const refused = await fetch(new URL(path, signed.url));
+      expect(refused.status).toBe(401);
+      expect(await refused.json()).toMatchObject({ error_code: 'APIGW.0301' });
+    } finally {
+      expect([await open.stop(), await signed.stop()]).toEqual([0, 0]);
+    }
+  });
+
+  it('node --import tsx examples/servers-subgraph/main.ts serves the sample servers subgraph', async () => {
+    const servers = await startProgram('servers');
+    try {
+      const response = await fetch(servers.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ servers { name image { projectId id } } }' }),
+      });
+      const body = (await response.json()) as { data: { servers: Array<{ name: string }> } };
+      expect((await fetch(new URL('/healthz', servers.url))).status).toBe(200);
+      expect(body.data.servers.map((server) => server.name)).toEqual(['api-1', 'api-2', 'batch-1', 'legacy-1', 'win-1']);
+    } finally {
+      expect(await servers.stop()).toBe(0);
+    }
+  });
+});

@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { FAULTS } from '../../src/sandbox/faults.js';
+import { DOCUMENTED_IMAGE } from '../../src/sandbox/samples.js';
+import { callerFingerprint } from '../../src/sandbox/server.js';
+import { metadataPath, withStack, type AppOptions, type Stack } from '../helpers/stack.js';
+import { until } from '../helpers/until.js';
+
+const P = DOCUMENTED_IMAGE.projectId;
+const DOC = DOCUMENTED_IMAGE.imageId;
+const MISSING = '00000000-0000-4000-8000-000000000000';
+const QUERY = `{ image(projectId: "${P}", id: "${DOC}") { id osType metadata { key value } } }`;
+const CACHED: AppOptions['cache'] = { ttlMs: 60_000, notFoundTtlMs: 10_000 };
+
+const callerOf = (body: Awaited<ReturnType<Stack['query']>>['body']) =>
+  (body.data?.['image'] as { metadata: Array<{ key: string; value: string }> }).metadata.find((entry) => entry.key === 'sandbox_caller')?.value;
+
+describe('the cache across requests (in memory)', () => {
+  it('answers a repeated operation within the TTL with no upstream call, identically', async () => {
+    await withStack({ cache: CACHED }, async (stack) => {
+      const first = await stack.query(QUERY);
+      const second = await stack.query(QUERY);
+      const third = await stack.query(`{ images(projectId: "${P}", ids: ["${DOC}", "${DOC}"]) { id osBit } }`);
+      expect(second.body).toEqual(first.body);
+      expect(third.body).toEqual({ data: { images: [{ id: DOC, osBit: 64 }, { id: DOC, osBit: 64 }] } });
+      expect(stack.upstreamPaths()).toEqual([metadataPath(P, DOC)]);
+    });
+  });
+
+  it('calls again once the TTL has passed, and every time with the TTL at 0', async () => {
+    await withStack({ cache: { ttlMs: 100, notFoundTtlMs: 0 } }, async (stack) => {
+      await stack.query(QUERY);
+      await stack.query(QUERY);
+      expect(stack.upstreamPaths()).toHaveLength(1);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      await stack.query(QUERY);
+      expect(stack.upstreamPaths()).toHaveLength(2);
+    });
+    await withStack({ cache: { ttlMs: 0, notFoundTtlMs: 0 } }, async (stack) => {
+      for (let n = 0; n < 3; n += 1) await stack.query(QUERY);
+      expect(stack.upstreamPaths()).toHaveLength(3);
+    });
+  });
+
+  it('caches "does not exist" under its own TTL', async () => {
+    const missing = `{ image(projectId: "${P}", id: "${MISSING}") { id } }`;
+    await withStack({ cache: CACHED }, async (stack) => {
+      expect((await stack.query(missing)).body).toEqual({ data: { image: null } });
+      expect((await stack.query(missing)).body).toEqual({ data: { image: null } });
+      expect(stack.upstreamPaths()).toHaveLength(1);
+    });
+    await withStack({ cache: { ttlMs: 60_000, notFoundTtlMs: 0 } }, async (stack) => {
+      await stack.query(missing);
+      await stack.query(missing);
+      expect(stack.upstreamPaths()).toHaveLength(2);
+    });
+  });
+
+  it('never caches an error', async () => {
+    await withStack({ cache: CACHED, upstream: { retries: 0 } }, async (stack) => {
+      const failing = `{ image(projectId: "${P}", id: "${FAULTS.unavailable.imageId}") { id } }`;
+      for (let n = 0; n < 3; n += 1) {
+        const { body } = await stack.query(failing);
+        expect(body.errors?.[0]?.extensions?.['code']).toBe('UPSTREAM_UNAVAILABLE');
+      }
+      expect(stack.upstreamPaths()).toHaveLength(3);
+    });
+  });
+});
+
+describe("one caller's answers are never served to another", () => {
+  it('a different token makes its own call and sees only its own answer', async () => {
+    await withStack({ cache: CACHED, sandbox: { identifyCaller: true } }, async (stack) => {
+      const alice = await stack.query(QUERY, { headers: { 'x-auth-token': 'token-of-alice' } });
+      const bob = await stack.query(QUERY, { headers: { 'x-auth-token': 'token-of-bob' } });
+      const aliceAgain = await stack.query(QUERY, { headers: { 'x-auth-token': 'token-of-alice' } });
+      const anonymous = await stack.query(QUERY);
+      expect(callerOf(alice.body)).toBe(callerFingerprint('token-of-alice'));
+      expect(callerOf(bob.body)).toBe(callerFingerprint('token-of-bob'));
+      expect(callerOf(aliceAgain.body)).toBe(callerFingerprint('token-of-alice'));
+      expect(callerOf(anonymous.body)).toBe('anonymous');
+      // Alice, Bob and the anonymous caller: one call each; Alice's second query came from the cache.
+      expect(stack.sandbox.requests.map((request) => request.headers['x-auth-token'])).toEqual(['token-of-alice', 'token-of-bob', undefined]);
+    });
+  });
+});
+
+describe('coalescing identical calls in flight', () => {
+  it('50 concurrent identical operations make one upstream call, even with the cache off', async () => {
+    await withStack({ sandbox: { latencyMs: 200 } }, async (stack) => {
+      const answers = await Promise.all(Array.from({ length: 50 }, () => stack.query(QUERY, { headers: { 'x-auth-token': 'same-token' } })));
+      expect(new Set(answers.map(({ body }) => JSON.stringify(body))).size).toBe(1);
+      expect(answers[0]?.body.data?.['image']).toMatchObject({ id: DOC, osType: 'LINUX' });
+      expect(stack.upstreamPaths()).toEqual([metadataPath(P, DOC)]);
+    });
+  });
+
+  it('shares a call only within one credential scope', async () => {
+    await withStack({ sandbox: { latencyMs: 200, identifyCaller: true } }, async (stack) => {
+      const tokens = ['token-a', 'token-b'].flatMap((token) => Array<string>(10).fill(token));
+      const answers = await Promise.all(tokens.map((token) => stack.query(QUERY, { headers: { 'x-auth-token': token } })));
+      expect(answers.map(({ body }) => callerOf(body))).toEqual(tokens.map(callerFingerprint));
+      expect(stack.sandbox.requests.map((request) => request.headers['x-auth-token']).sort()).toEqual(['token-a', 'token-b']);
+    });
+  });
+
+  it('does not fail the others when the caller that started the shared call goes away', async () => {
+    await withStack({ sandbox: { latencyMs: 400 } }, async (stack) => {
+      const controller = new AbortController();
+      const starter = Promise.resolve(
+        stack.app.fetch('http://localhost/graphql', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-auth-token': 'shared-token' },
+          body: JSON.stringify({ query: QUERY }),
+          signal: controller.signal,
+        }),
+      ).then(
+          () => 'answered',
+          (error: unknown) => (error as Error).name,
+        );
+      const key = stack.services.cache.key(stack.services.cache.tokenScope('shared-token'), { projectId: P, imageId: DOC });
+      await until(() => stack.services.coalescer.waiters(key) === 1);
+      const joiner = stack.query(QUERY, { headers: { 'x-auth-token': 'shared-token' } });
+      await until(() => stack.services.coalescer.waiters(key) === 2);
+      controller.abort();
+      expect(await starter).toBe('AbortError');
+      expect((await joiner).body.data?.['image']).toMatchObject({ id: DOC, osType: 'LINUX' });
+      expect(stack.upstreamPaths()).toEqual([metadataPath(P, DOC)]);
+      await stack.sandbox.whenIdle();
+    });
+  });
+});

@@ -1,0 +1,134 @@
+import { describe, expect, it } from 'vitest';
+import { FAULTS } from '../../src/sandbox/faults.js';
+import { DOCUMENTED_IMAGE } from '../../src/sandbox/samples.js';
+import { captureLogs } from '../helpers/logs.js';
+import { scrape } from '../helpers/metrics.js';
+import { withStack } from '../helpers/stack.js';
+
+const P = DOCUMENTED_IMAGE.projectId;
+const DOC = DOCUMENTED_IMAGE.imageId;
+const TOKEN = 'MIIZ-a-real-looking-token-that-must-not-be-logged-0123456789';
+
+describe('/metrics', () => {
+  it('counts operations, errors by code, deprecated fields by client, upstream calls, retries, cache and batches', async () => {
+    await withStack({ cache: { ttlMs: 60_000 }, upstream: { retries: 1, retryBaseDelayMs: 1 } }, async (stack) => {
+      const web = { 'graphql-client-name': 'web-console', 'x-auth-token': TOKEN };
+      const mobile = { 'apollographql-client-name': 'ios-app', 'x-auth-token': TOKEN };
+      await stack.query(`query Detail { image(projectId: "${P}", id: "${DOC}") { osType osBit virtualEnvType } }`, { headers: web });
+      await stack.query(`query Detail { image(projectId: "${P}", id: "${DOC}") { osType } }`, { headers: mobile });
+      await stack.query(`query Broken { a: image(projectId: "${P}", id: "${FAULTS.forbidden.imageId}") { id } b: image(projectId: "${P}", id: "${FAULTS.error.imageId}") { id } }`, { headers: web });
+      await stack.query(`{ images(projectId: "${P}", ids: ["${DOC}", "${FAULTS.notFound.imageId}"]) { id } bad: image(projectId: "${P}", id: "../x") { id } }`);
+
+      const metrics = await scrape(stack.app);
+      expect(metrics.status).toBe(200);
+      expect(metrics.contentType).toMatch(/^text\/plain/);
+
+      expect(metrics.value('graphql_envelop_request', { operationName: 'Detail', operationType: 'query' })).toBe(2);
+      expect(metrics.value('graphql_envelop_request', { operationName: 'Broken', operationType: 'query' })).toBe(1);
+      expect(metrics.count('graphql_envelop_request_duration', { operationName: 'Detail', operationType: 'query' })).toBe(2);
+      expect(metrics.value('graphql_envelop_error_result', { operationName: 'Broken', operationType: 'query', phase: 'execute', code: 'FORBIDDEN' })).toBe(1);
+      expect(metrics.value('graphql_envelop_error_result', { operationName: 'Broken', operationType: 'query', phase: 'execute', code: 'UPSTREAM_UNAVAILABLE' })).toBe(1);
+      expect(metrics.value('graphql_envelop_error_result', { operationName: 'Anonymous', operationType: 'query', phase: 'execute', code: 'BAD_USER_INPUT' })).toBe(1);
+
+      // The migration's number: each deprecated field, by client. virtualEnvType is not deprecated.
+      expect(metrics.labelSets('graphql_envelop_deprecated_field').sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual([
+        { operationName: 'Detail', typeName: 'Image', fieldName: 'osBit', clientName: 'web-console' },
+        { operationName: 'Detail', typeName: 'Image', fieldName: 'osType', clientName: 'ios-app' },
+        { operationName: 'Detail', typeName: 'Image', fieldName: 'osType', clientName: 'web-console' },
+      ]);
+      expect(metrics.value('graphql_envelop_deprecated_field', { operationName: 'Detail', typeName: 'Image', fieldName: 'osType', clientName: 'web-console' })).toBe(1);
+
+      // Upstream: DOC once (then cached for the same token; the anonymous images query is another scope),
+      // 403 once, 500 twice (one retry), Huawei 404 once.
+      expect(metrics.value('ecs_image_graph_upstream_requests_total', { backend: 'ecs', outcome: '200' })).toBe(2);
+      expect(metrics.value('ecs_image_graph_upstream_requests_total', { backend: 'ecs', outcome: '403' })).toBe(1);
+      expect(metrics.value('ecs_image_graph_upstream_requests_total', { backend: 'ecs', outcome: '500' })).toBe(2);
+      expect(metrics.value('ecs_image_graph_upstream_requests_total', { backend: 'ecs', outcome: '404' })).toBe(1);
+      expect(metrics.count('ecs_image_graph_upstream_request_duration_seconds', { backend: 'ecs', outcome: '500' })).toBe(2);
+      expect(metrics.value('ecs_image_graph_upstream_retries_total', { backend: 'ecs', reason: 'unavailable' })).toBe(1);
+      expect(metrics.value('ecs_image_graph_upstream_circuit_state', { backend: 'ecs' })).toBe(0);
+      expect(metrics.value('ecs_image_graph_cache_lookups_total', { result: 'hit' })).toBe(1);
+      expect(metrics.value('ecs_image_graph_cache_lookups_total', { result: 'miss' })).toBe(5);
+      expect(metrics.count('ecs_image_graph_loader_batch_size')).toBe(4);
+      expect(metrics.value('ecs_image_graph_loader_batch_size_bucket', { le: '1' })).toBe(2);
+      expect(metrics.labelSets('graphql_yoga_http_duration').every((labels) => !('url' in labels))).toBe(true);
+    });
+  });
+
+  it('shows the circuit opening', async () => {
+    const circuit = { failureRate: 0.5, windowMs: 60_000, minCalls: 3, halfOpenAfterMs: 60_000 };
+    await withStack({ upstream: { retries: 0, circuit } }, async (stack) => {
+      for (let n = 0; n < 3; n += 1) await stack.query(`{ image(projectId: "${P}", id: "${FAULTS.error.imageId}") { id } }`);
+      expect((await scrape(stack.app)).value('ecs_image_graph_upstream_circuit_state', { backend: 'ecs' })).toBe(2);
+    });
+  });
+});
+
+describe('logs', () => {
+  it('write one JSON line per operation: name, client, status, duration, error codes, request id', async () => {
+    const logs = captureLogs();
+    await withStack({ logger: logs.logger, upstream: { retries: 0 } }, async (stack) => {
+      await stack.query(`query Detail { image(projectId: "${P}", id: "${DOC}") { id } }`, { headers: { 'graphql-client-name': 'web-console', 'x-request-id': 'req-from-the-edge-1' } });
+      const response = await stack.app.fetch('http://localhost/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: `query Broken { image(projectId: "${P}", id: "${FAULTS.unavailable.imageId}") { id } }` }),
+      });
+      const generatedId = response.headers.get('x-request-id');
+      expect(generatedId).toMatch(/^[0-9a-f-]{36}$/);
+
+      const operations = logs.lines.filter((line) => line['msg'] === 'graphql operation');
+      expect(operations).toEqual([
+        expect.objectContaining({ level: 30, requestId: 'req-from-the-edge-1', operationName: 'Detail', operationType: 'query', clientName: 'web-console', status: 200, errorCodes: [], errors: 0, durationMs: expect.any(Number) }),
+        expect.objectContaining({ level: 40, requestId: generatedId, operationName: 'Broken', status: 200, errorCodes: ['UPSTREAM_UNAVAILABLE'], errors: 1 }),
+      ]);
+      // The request id travels upstream, and the upstream's own id is logged with its failure.
+      expect(stack.sandbox.requests.map((request) => request.headers['x-request-id'])).toEqual(['req-from-the-edge-1', generatedId]);
+      const failure = logs.lines.find((line) => String(line['msg']).startsWith('upstream attempt failed'));
+      expect(failure).toMatchObject({
+        level: 40,
+        requestId: generatedId,
+        imageId: FAULTS.unavailable.imageId,
+        outcome: '503',
+        failure: 'unavailable',
+        upstream: { status: 503, code: 'serviceUnavailable', requestId: expect.stringMatching(/^[0-9a-f]{32}$/) },
+      });
+    });
+  });
+
+  it('replace an unusable X-Request-Id with a generated one', async () => {
+    await withStack({}, async (stack) => {
+      const response = await stack.app.fetch('http://localhost/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-request-id': 'no spaces or <html> allowed' },
+        body: JSON.stringify({ query: '{ __typename }' }),
+      });
+      expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    });
+  });
+
+  it('never hold a token, an Authorization header, an access key or a secret key', async () => {
+    const logs = captureLogs('trace');
+    const KEY = { accessKey: 'HPUALOGTESTACCESSKEY', secretKey: 'log-test-secret-key-value' };
+    // Passthrough with a token, through every path that logs: success, upstream failures, masked errors.
+    await withStack({ logger: logs.logger, upstream: { retries: 1, retryBaseDelayMs: 1 } }, async (stack) => {
+      for (const id of [DOC, FAULTS.unauthorized.imageId, FAULTS.error.imageId, FAULTS.badRequest.imageId, FAULTS.reset.imageId]) {
+        await stack.query(`{ image(projectId: "${P}", id: "${id}") { id } }`, { headers: { 'x-auth-token': TOKEN, authorization: `Bearer ${TOKEN}` } });
+      }
+    });
+    // Service mode, signing with a key that the sandbox refuses and one it accepts.
+    const auth = { mode: 'service' as const, ...KEY, securityToken: 'sts-security-token-value', allowedProjectIds: new Set([P]), callers: { kind: 'network' as const } };
+    await withStack({ logger: logs.logger, callers: { auth }, sandbox: { accessKeys: [KEY] } }, async (stack) => {
+      await stack.query(`{ image(projectId: "${P}", id: "${DOC}") { id } }`);
+    });
+    await withStack({ logger: logs.logger, callers: { auth: { ...auth, secretKey: 'wrong-secret-key-value' } }, sandbox: { accessKeys: [KEY] } }, async (stack) => {
+      await stack.query(`{ image(projectId: "${P}", id: "${DOC}") { id } }`);
+    });
+
+    const everything = logs.raw.join('\n');
+    expect(logs.lines.length).toBeGreaterThan(10);
+    for (const secret of [TOKEN, KEY.accessKey, KEY.secretKey, 'wrong-secret-key-value', 'sts-security-token-value', 'SDK-HMAC-SHA256']) {
+      expect({ secret, found: everything.includes(secret) }).toEqual({ secret, found: false });
+    }
+  });
+});
