@@ -2,7 +2,7 @@ import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, useReadinessCheck } from 'graphql-yoga';
 import type { DeprecationNotice, ServerConfig } from '../config/index.js';
-import { createContextFactory, type ContextDeps } from './context.js';
+import { createContextFactory, type Context, type ContextDeps } from './context.js';
 import { maskError } from './errors.js';
 import { yogaLogger, type Logger } from '../observability/logger.js';
 import { useGraphQLMetrics } from './plugins/graphql-metrics.js';
@@ -15,7 +15,7 @@ import { useCacheControl, type CacheVisibility } from './plugins/cache-control.j
 import { useDeprecationHeaders } from './plugins/deprecation-headers.js';
 import { COST_HEADER, useOperationBudget } from './plugins/operation-budget.js';
 import { useRequestErrorStatus } from './plugins/request-errors.js';
-import { createRequestScopes } from './request-scope.js';
+import { createOperationRecords } from './operation-record.js';
 import { createSchema } from './schema/index.js';
 
 export interface AppDeps extends ContextDeps {
@@ -57,11 +57,11 @@ function corsFor(origins: readonly string[]) {
  * Endpoints: /graphql (GraphQL, and GraphiQL for browsers), /healthz, /readyz, /metrics.
  */
 export function createApp(deps: AppDeps) {
-  const scopes = createRequestScopes({ deadlineMs: deps.limits.deadlineMs, tracing: deps.tracing, logger: deps.logger });
+  const records = createOperationRecords({ deadlineMs: deps.limits.deadlineMs, maxResponseBytes: deps.limits.maxResponseBytes, tracing: deps.tracing, logger: deps.logger });
   const schema = createSchema({ imagesMaxIds: deps.limits.imagesMaxIds });
-  return createYoga({
+  return createYoga<object, Context>({
     schema,
-    context: createContextFactory(deps, scopes.scopeFor),
+    context: createContextFactory(deps, records),
     graphqlEndpoint: GRAPHQL_ENDPOINT,
     healthCheckEndpoint: '/healthz',
     landingPage: false,
@@ -74,15 +74,15 @@ export function createApp(deps: AppDeps) {
     renderGraphiQL,
     graphiql: deps.server.graphiql ? { title: 'ecs-image-graph', defaultQuery: EXAMPLE_QUERY } : false,
     plugins: [
-      scopes.plugin,
+      records.plugin,
       useReadinessCheck({ endpoint: '/readyz', check: () => deps.isReady() }),
       useCSRFPrevention(),
       useBodyLimit(deps.server.maxBodyBytes),
-      useGraphQLMetrics(deps.metrics.registry, GRAPHQL_ENDPOINT),
+      useGraphQLMetrics(deps.metrics.registry, GRAPHQL_ENDPOINT, records),
       ...limitPlugins({ limits: deps.limits, introspection: deps.server.introspection, trustedDocuments: deps.server.trustedDocuments }),
       useOperationBudget({ maxImages: deps.limits.maxImages }),
-      useCacheControl(deps.cacheVisibility),
-      useDeprecationHeaders(deps.deprecation),
+      useCacheControl(deps.cacheVisibility, records),
+      useDeprecationHeaders(deps.deprecation, records),
       useRequestErrorStatus(),
       useCompiledExecution(schema),
     ],

@@ -1,19 +1,18 @@
 import type { YogaInitialContext } from 'graphql-yoga';
 import type { Access, CallerOrRefusal } from '../callers/access.js';
 import type { LimitsConfig } from '../config/index.js';
-import { forbidden, toGraphQLError, unauthenticated } from './errors.js';
 import { createImageLoader, type ImageLoader } from '../images/image-loader.js';
 import type { ImageSource } from '../images/image-source.js';
 import type { Observer } from '../observability/observer.js';
-import { OperationLedger } from '../images/operation-ledger.js';
-import type { RequestScope } from './request-scope.js';
+import { forbidden, toGraphQLError, unauthenticated } from './errors.js';
+import type { OperationRecord, OperationRecords } from './operation-record.js';
 
-/** What resolvers see. Made fresh for every GraphQL request, so no loader outlives its operation. */
+/** What resolvers and execution hooks see. Made fresh for every GraphQL request, so no loader outlives its operation. */
 export interface Context {
   readonly images: ImageLoader;
   readonly limits: LimitsConfig;
-  /** What the operation read and spent: upstream calls, freshness, stale images, response bytes. */
-  readonly ledger: OperationLedger;
+  /** The request and its operation, worked out once: its id, deadline, ledger, name, ... (operation-record.ts). */
+  readonly operation: OperationRecord;
 }
 
 /** The long-lived parts a context is made from; tests pass their own. */
@@ -24,11 +23,11 @@ export interface ContextDeps {
   readonly observer: Pick<Observer, 'loaderBatch'>;
 }
 
-/** @param scopeFor the request's scope: its deadline (every upstream call, queued or in flight, is abandoned when it passes), id and trace. */
-export function createContextFactory(deps: ContextDeps, scopeFor: (request: Request) => RequestScope) {
+/** Every upstream call of the context's loader, queued or in flight, is abandoned when the record's deadline passes. */
+export function createContextFactory(deps: ContextDeps, records: Pick<OperationRecords, 'of'>) {
   return ({ request }: YogaInitialContext): Context => {
-    const scope = scopeFor(request);
-    const ledger = new OperationLedger(deps.limits.maxResponseBytes);
+    const operation = records.of(request);
+    const { ledger } = operation;
     // Who the request acts as is worked out once, and only if it asks for an image (a JWT costs a signature check).
     let caller: Promise<CallerOrRefusal> | undefined;
     const images = createImageLoader(async (ref) => {
@@ -36,13 +35,13 @@ export function createContextFactory(deps: ContextDeps, scopeFor: (request: Requ
       if ('refusal' in who) throw unauthenticated(who.refusal);
       if (!deps.access.mayRead(ref)) throw forbidden(`This service is not allowed to read project ${ref.projectId}.`);
       try {
-        const fetched = await deps.source.fetch(ref, who.caller, scope, () => ledger.called());
+        const fetched = await deps.source.fetch(ref, who.caller, operation, () => ledger.called());
         ledger.read(ref, fetched);
         return fetched.metadata;
       } catch (error) {
         throw toGraphQLError(error);
       }
     }, deps.limits.concurrency, (size) => deps.observer.loaderBatch(size));
-    return { images, limits: deps.limits, ledger };
+    return { images, limits: deps.limits, operation };
   };
 }

@@ -1,5 +1,4 @@
 import {
-  getOperationAST,
   TypeInfo,
   visit,
   visitWithTypeInfo,
@@ -47,14 +46,11 @@ export function deprecatedFieldsInDocument(schema: GraphQLSchema, document: Docu
 }
 
 /**
- * The deprecated fields the operation `operationName` of `document` selects, through the fragments it spreads
- * (each fragment once): only the operation that runs counts, not its neighbours in the document. Empty when the
- * document holds no such operation. Introspection (`__type { fields(includeDeprecated: true) }`) selects no
- * deprecated field, only fields that describe them.
+ * The deprecated fields `operation` (of `document`) selects, through the fragments it spreads (each fragment
+ * once): only the operation that runs counts, not its neighbours in the document. Introspection
+ * (`__type { fields(includeDeprecated: true) }`) selects no deprecated field, only fields that describe them.
  */
-export function deprecatedFieldsSelectedBy(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined): readonly DeprecatedFieldUse[] {
-  const operation = getOperationAST(document, operationName);
-  if (!operation) return NONE;
+export function deprecatedFieldsSelectedBy(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode): readonly DeprecatedFieldUse[] {
   const found = usesOf(schema, document);
   let uses = found.byOperation.get(operation);
   if (!uses) {

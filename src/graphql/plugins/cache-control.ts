@@ -1,5 +1,6 @@
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../context.js';
+import type { OperationRecords } from '../operation-record.js';
 import { COST_HEADER } from './operation-budget.js';
 
 /**
@@ -18,24 +19,23 @@ export type CacheVisibility = 'private' | 'public';
  * included) serves it to a request that differs in them: the media type (`Accept`), the CORS headers
  * (`Origin`), `extensions.cost` (`graphql-cost`), and for a private answer the caller's credential.
  */
-export function useCacheControl(visibility: CacheVisibility): Plugin {
-  const verdicts = new WeakMap<Request, string>();
+export function useCacheControl(visibility: CacheVisibility, records: Pick<OperationRecords, 'of'>): Plugin<Context> {
   const vary = ['Accept', 'Origin', COST_HEADER, ...(visibility === 'private' ? ['X-Auth-Token', 'Authorization'] : [])].join(', ');
   return {
     onExecute({ args }) {
-      const context = args.contextValue as unknown as Context & { request: Request };
+      const { operation } = args.contextValue;
       return {
         onExecuteDone({ result }) {
           if (Symbol.asyncIterator in result) return;
-          const { freshForMs } = context.ledger;
+          const { freshForMs } = operation.ledger;
           const cacheable = (result.errors?.length ?? 0) === 0 && Number.isFinite(freshForMs);
-          verdicts.set(context.request, cacheable ? `${visibility}, max-age=${Math.max(0, Math.floor(freshForMs / 1000))}` : 'no-store');
+          if (cacheable) operation.cacheControl = `${visibility}, max-age=${Math.max(0, Math.floor(freshForMs / 1000))}`;
         },
       };
     },
     onResponse({ request, response }) {
       // Requests refused before they ran, and everything that is not an operation, are never cached.
-      const verdict = verdicts.get(request) ?? 'no-store';
+      const verdict = records.of(request).cacheControl ?? 'no-store';
       response.headers.set('cache-control', verdict);
       if (verdict !== 'no-store') response.headers.append('vary', vary);
     },

@@ -2,6 +2,7 @@ import { BREAK, getNamedType, getNullableType, getOperationAST, GraphQLError, is
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 import type { Plugin } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
+import type { Context } from '../context.js';
 
 /**
  * Compiled execution (graphql-jit): an operation run {@link COMPILE_AFTER} times is compiled to plain
@@ -22,10 +23,11 @@ import { LRUCache } from 'lru-cache';
  *   graphql-jit sees them, each failed item as its Error value, which both engines answer with the same
  *   null and the same error at the item's path.
  * Variables that do not coerce are refused before execution, by useOperationBudget, with graphql-js's errors.
+ * Which engine ran is noted on the operation's record (`graphql_execution_total{engine}` counts it).
  * (@envelop/graphql-jit is not used: it keys compiled queries by document alone, so in a document of two
  * operations the second one asked for would run the first.)
  */
-export function useCompiledExecution(schema: GraphQLSchema): Plugin {
+export function useCompiledExecution(schema: GraphQLSchema): Plugin<Context> {
   settleListItems(schema);
   // Per document: 'interpreted' when it is never to be compiled, else each operation's runs so far, then its
   // compiled form (or 'interpreted' when graphql-jit refused it).
@@ -48,10 +50,16 @@ export function useCompiledExecution(schema: GraphQLSchema): Plugin {
   };
   return {
     onExecute({ args, setExecuteFn }) {
-      if (args.schema !== schema) return;
-      const query = compiledFor(args);
-      if (!query) return;
-      setExecuteFn(async (args: ExecutionArgs) => withErrorNodes(await query.query(args.rootValue, args.contextValue, args.variableValues), args));
+      const { operation } = args.contextValue;
+      const query = args.schema === schema ? compiledFor(args) : undefined;
+      if (!query) {
+        operation.engine = 'interpreted';
+        return;
+      }
+      setExecuteFn(async (args: ExecutionArgs) => {
+        operation.engine = 'compiled';
+        return withErrorNodes(await query.query(args.rootValue, args.contextValue, args.variableValues), args);
+      });
     },
   };
 }

@@ -1,6 +1,8 @@
 import type { Plugin } from 'graphql-yoga';
 import type { DeprecationNotice } from '../../config/index.js';
+import type { Context } from '../context.js';
 import { deprecatedFieldsSelectedBy } from '../deprecated-fields.js';
+import type { OperationRecords } from '../operation-record.js';
 
 /**
  * Where to migrate: IMS "Querying Images" (`GET /v2/cloudimages`), the page Huawei's own notice on the
@@ -28,22 +30,21 @@ export function deprecationHeaders(notice: DeprecationNotice): Record<string, st
  * Only the operation that runs counts (a document may hold others), and only when it runs: a request refused
  * before execution (unparseable, invalid, over a limit) gets none, as its response has no `data`.
  */
-export function useDeprecationHeaders(notice: DeprecationNotice): Plugin {
+export function useDeprecationHeaders(notice: DeprecationNotice, records: Pick<OperationRecords, 'of'>): Plugin<Context> {
   const headers = Object.entries(deprecationHeaders(notice));
-  const selectingDeprecated = new WeakSet<Request>();
   return {
     onExecute({ args }) {
-      if (deprecatedFieldsSelectedBy(args.schema, args.document, args.operationName).length === 0) return undefined;
-      const request = (args.contextValue as { request: Request }).request;
+      const { operation } = args.contextValue;
+      if (!operation.operation || deprecatedFieldsSelectedBy(args.schema, args.document, operation.operation).length === 0) return undefined;
       return {
         onExecuteDone({ result }) {
           // A refusal set in place of execution (the operation budget, bad variables) has no `data`.
-          if (Symbol.asyncIterator in result || 'data' in result) selectingDeprecated.add(request);
+          if (Symbol.asyncIterator in result || 'data' in result) operation.selectsDeprecated = true;
         },
       };
     },
     onResponse({ request, response }) {
-      if (!selectingDeprecated.has(request)) return;
+      if (!records.of(request).selectsDeprecated) return;
       for (const [name, value] of headers) {
         // Link may already name other relations; the others have one value each.
         if (name === 'link') response.headers.append(name, value);

@@ -1,37 +1,27 @@
-import { getOperationAST, type GraphQLError } from 'graphql';
+import type { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { Counter, Histogram, type Registry } from 'prom-client';
+import { BoundedLabel } from '../../observability/bounded-label.js';
+import type { Context } from '../context.js';
 import { deprecatedFieldsInDocument } from '../deprecated-fields.js';
 import { codeOf } from '../errors.js';
-import { BoundedLabel } from '../../observability/bounded-label.js';
-
-/** The client name a request announces, in either header GraphQL clients use. */
-export function clientNameOf(request: Request | undefined): string | null {
-  return request?.headers.get('graphql-client-name') ?? request?.headers.get('apollographql-client-name') ?? null;
-}
+import type { OperationRecord, OperationRecords } from '../operation-record.js';
 
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-/** What the HTTP duration of a request is labelled with, once its operation is known. */
-interface RequestLabels {
-  readonly started: number;
-  operationName: string;
-  operationType: string;
-}
-
 /**
- * GraphQL-level metrics on `registry`, served at /metrics: requests to `graphqlEndpoint`, operations by name with their duration, errors by
- * `extensions.code`, and the number the migration's owners watch, `graphql_envelop_deprecated_field`: every
- * use of a deprecated field, by field and by client name. Names come from clients, so every such label is
- * bounded (see BoundedLabel); no label holds a URL.
+ * GraphQL-level metrics on `registry`, served at /metrics: requests to `graphqlEndpoint`, operations by name with
+ * their duration and how they ran (compiled or interpreted), errors by `extensions.code`, and the number the
+ * migration's owners watch, `graphql_envelop_deprecated_field`: every use of a deprecated field, by field and by
+ * client name. Names come from clients, so every such label is bounded (see BoundedLabel); no label holds a URL.
  *
  * The metric names and labels are those of @graphql-yoga/plugin-prometheus, which this replaces: it walked
  * every document with a TypeInfo on every request to find the deprecated fields, and built label objects in
  * every phase, at about a third of the service's time per operation. Here the deprecated fields of a document
- * are found once (Yoga parses a document once and reuses it; see deprecated-fields.ts, whose walk the
- * deprecation headers share), and each phase does only its own counting.
+ * are found once (Yoga parses a document once and reuses it; see deprecated-fields.ts), and every fact of the
+ * request (its name, client, start, the operation that runs) is read from its record (operation-record.ts).
  */
-export function useGraphQLMetrics(registry: Registry, graphqlEndpoint: string): Plugin {
+export function useGraphQLMetrics(registry: Registry, graphqlEndpoint: string, records: Pick<OperationRecords, 'of'>): Plugin<Context> {
   const operationNames = new BoundedLabel(500);
   const clientNames = new BoundedLabel(200);
   const operations = new Counter({
@@ -45,6 +35,12 @@ export function useGraphQLMetrics(registry: Registry, graphqlEndpoint: string): 
     help: 'Duration of GraphQL operations (execution, upstream calls included), in seconds, by name and type.',
     labelNames: ['operationName', 'operationType'],
     buckets: DURATION_BUCKETS,
+    registers: [registry],
+  });
+  const executions = new Counter({
+    name: 'graphql_execution_total',
+    help: 'GraphQL operations executed, by engine: compiled (graphql-jit, an operation run often enough) or interpreted (graphql-js).',
+    labelNames: ['engine'],
     registers: [registry],
   });
   const httpDuration = new Histogram({
@@ -66,67 +62,55 @@ export function useGraphQLMetrics(registry: Registry, graphqlEndpoint: string): 
     labelNames: ['operationName', 'typeName', 'fieldName', 'clientName'],
     registers: [registry],
   });
+  for (const engine of ['compiled', 'interpreted']) executions.inc({ engine }, 0);
 
-  const requests = new WeakMap<Request, RequestLabels>();
-  const countErrors = (labels: RequestLabels | undefined, phase: string, list: ReadonlyArray<Error | GraphQLError>) => {
-    for (const error of list) {
-      errors.inc({ operationName: labels?.operationName ?? 'Anonymous', operationType: labels?.operationType ?? 'unknown', phase, code: codeOf(error as GraphQLError) });
-    }
+  const labelsOf = (record: OperationRecord) => ({
+    operationName: operationNames.value(record.operationName, 'Anonymous'),
+    operationType: record.operation?.operation ?? 'unknown',
+  });
+  const countErrors = (record: OperationRecord, phase: string, list: ReadonlyArray<Error | GraphQLError>) => {
+    for (const error of list) errors.inc({ ...labelsOf(record), phase, code: codeOf(error as GraphQLError) });
   };
 
   return {
-    onRequest({ request, url, endResponse, fetchAPI }) {
-      if (url.pathname === '/metrics') {
-        return registry.metrics().then((text) => endResponse(new fetchAPI.Response(text, { headers: { 'content-type': registry.contentType } })));
-      }
-      if (url.pathname === graphqlEndpoint) requests.set(request, { started: performance.now(), operationName: 'Anonymous', operationType: 'unknown' });
-      return undefined;
-    },
-    onParams({ request, params }) {
-      const labels = requests.get(request);
-      // Not checked yet: a malformed request may send any JSON here (useRequestErrorStatus refuses it).
-      if (labels && typeof params.operationName === 'string') labels.operationName = operationNames.value(params.operationName, 'Anonymous');
+    onRequest({ url, endResponse, fetchAPI }) {
+      if (url.pathname !== '/metrics') return undefined;
+      return registry.metrics().then((text) => endResponse(new fetchAPI.Response(text, { headers: { 'content-type': registry.contentType } })));
     },
     onParse({ context }) {
       return ({ result }) => {
-        if (result instanceof Error) countErrors(requests.get((context as { request: Request }).request), 'parse', [result]);
+        if (result instanceof Error) countErrors(records.of(context.request), 'parse', [result]);
       };
     },
     onValidate({ context }) {
       return ({ valid, result }) => {
-        if (!valid) countErrors(requests.get((context as { request: Request }).request), 'validate', result);
+        if (!valid) countErrors(records.of(context.request), 'validate', result);
       };
     },
     onExecute({ args }) {
-      const request = (args.contextValue as { request: Request }).request;
-      const operation = getOperationAST(args.document, args.operationName);
-      const labels = requests.get(request) ?? { started: performance.now(), operationName: 'Anonymous', operationType: 'unknown' };
-      labels.operationName = operationNames.value(operation?.name?.value ?? args.operationName, 'Anonymous');
-      labels.operationType = operation?.operation ?? 'unknown';
-      const { operationName, operationType } = labels;
+      const { operation: record } = args.contextValue;
+      const labels = labelsOf(record);
       const fields = deprecatedFieldsInDocument(args.schema, args.document);
       if (fields.length > 0) {
-        const clientName = clientNames.value(clientNameOf(request), 'unknown');
-        for (const { typeName, fieldName } of fields) deprecatedUses.inc({ operationName, typeName, fieldName, clientName });
+        const clientName = clientNames.value(record.clientName, 'unknown');
+        for (const { typeName, fieldName } of fields) deprecatedUses.inc({ operationName: labels.operationName, typeName, fieldName, clientName });
       }
       const started = performance.now();
       return {
         onExecuteDone({ result }) {
           if (Symbol.asyncIterator in result) return;
-          operations.inc({ operationName, operationType });
-          operationDuration.observe({ operationName, operationType }, (performance.now() - started) / 1000);
-          if (result.errors) countErrors(labels, 'execute', result.errors);
+          operations.inc(labels);
+          operationDuration.observe(labels, (performance.now() - started) / 1000);
+          // Unset when the operation never ran (refused by the budget, or its variables did not coerce).
+          if (record.engine) executions.inc({ engine: record.engine });
+          if (result.errors) countErrors(record, 'execute', result.errors);
         },
       };
     },
     onResponse({ request, response }) {
-      const labels = requests.get(request);
-      if (!labels) return;
-      requests.delete(request);
-      httpDuration.observe(
-        { operationName: labels.operationName, operationType: labels.operationType, method: request.method, statusCode: response.status },
-        (performance.now() - labels.started) / 1000,
-      );
+      const record = records.of(request);
+      if (record.path !== graphqlEndpoint) return;
+      httpDuration.observe({ ...labelsOf(record), method: request.method, statusCode: response.status }, (performance.now() - record.startedAt) / 1000);
     },
   };
 }

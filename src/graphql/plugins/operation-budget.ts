@@ -14,17 +14,18 @@ export const COST_HEADER = 'graphql-cost';
  * Also adds to the result `extensions.stale` (images answered from an expired cache entry), always, and
  * `extensions.cost` when the request asks for it with `graphql-cost: include`.
  */
-export function useOperationBudget(options: { maxImages: number }): Plugin {
+export function useOperationBudget(options: { maxImages: number }): Plugin<Context> {
   return {
     onExecute({ args, setResultAndStopExecution }) {
-      const size = measureOperation(args.schema, args.document, args.operationName, args.variableValues);
-      if (!size) return undefined; // no such operation: execution says so
+      const { operation: record } = args.contextValue;
+      if (!record.operation) return undefined; // no such operation: execution says so
+      const size = measureOperation(args.schema, args.document, record.operation, args.variableValues);
+      if (!size) return undefined; // not a query (validation refused it already)
       if ('errors' in size) {
         // Said here, as graphql-js says it: compiled execution reports bad variables in its own way.
         setResultAndStopExecution({ errors: size.errors });
         return undefined;
       }
-      const context = args.contextValue as unknown as Context & { request: Request };
       if (size.repeatedImageField) {
         const { field, names } = size.repeatedImageField;
         setResultAndStopExecution({
@@ -48,11 +49,11 @@ export function useOperationBudget(options: { maxImages: number }): Plugin {
         });
         return undefined;
       }
-      const wantsCost = context.request.headers.get(COST_HEADER) === 'include';
+      const wantsCost = args.contextValue.request.headers.get(COST_HEADER) === 'include';
       return {
         onExecuteDone({ result, setResult }) {
           if (Symbol.asyncIterator in result) return;
-          const { ledger } = context;
+          const { ledger } = record;
           if (!wantsCost && ledger.stale.length === 0) return;
           setResult({
             ...result,

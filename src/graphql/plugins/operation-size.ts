@@ -2,7 +2,6 @@ import {
   getArgumentValues,
   getNamedType,
   getNullableType,
-  getOperationAST,
   getVariableValues,
   GraphQLIncludeDirective,
   GraphQLSkipDirective,
@@ -51,9 +50,8 @@ const IMAGE = 'Image';
 const COUNTED_LISTS: Record<string, string> = { 'Query.images': 'ids', 'Query._entities': 'representations' };
 
 /**
- * Measures the operation `operationName` of `document` with `rawVariables`: its size, or the errors of its
- * variables when they do not coerce (the same errors execution would give: this runs first); undefined when
- * the document holds no such operation (execution says so).
+ * Measures `operation` (of `document`) with `rawVariables`: its size, or the errors of its variables when they
+ * do not coerce (the same errors execution would give: this runs first).
  *
  * Hand-written rather than graphql-query-complexity: that library cannot read `@cost`/`@listSize`, and cannot
  * see a field repeated under several aliases; here one walk, with graphql-js's own argument, variable and
@@ -62,12 +60,11 @@ const COUNTED_LISTS: Record<string, string> = { 'Query.images': 'ids', 'Query._e
 export function measureOperation(
   schema: GraphQLSchema,
   document: DocumentNode,
-  operationName: string | null | undefined,
+  operation: OperationDefinitionNode,
   rawVariables: Record<string, unknown> | null | undefined,
 ): OperationSize | { readonly errors: readonly GraphQLError[] } | undefined {
-  const operation = getOperationAST(document, operationName);
-  const root = operation && schema.getRootType(operation.operation);
-  if (!operation || !root) return undefined;
+  const root = schema.getRootType(operation.operation);
+  if (!root) return undefined;
   // As graphql-js's execute coerces them (50 errors at most), so that a client sees the same errors.
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables ?? {}, { maxErrors: 50 });
   if ('errors' in coerced) return { errors: coerced.errors };

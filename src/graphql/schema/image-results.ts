@@ -16,7 +16,7 @@ export async function imageResult(
 ): Promise<ImageRecord | null> {
   const record = await loading;
   if (record === null) return null;
-  if (!ctx.ledger.admit(record, responseBytes(record, info), path)) {
+  if (!ctx.operation.ledger.admit(record, responseBytes(record, info), path)) {
     throw operationTooLarge(
       `The response would carry more than ${ctx.limits.maxResponseBytes} bytes of image data (MAX_RESPONSE_BYTES); this image is left out. Ask for fewer images or fewer fields.`,
     );
