@@ -1,10 +1,17 @@
-import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
+import { errors as joseErrors, jwtVerify } from 'jose';
 import type { AuthConfig, ServiceCallers } from '../config/index.js';
 import type { Caller } from '../images/caller.js';
 import type { ImageRef } from '../images/image-ref.js';
+import { KEY_SET_TIMING, KeySet, KeySetUnavailable, type KeySetTiming } from './key-set.js';
 
-/** The caller behind a request, or why it has none (the message is for the client: it never echoes a credential). */
-export type CallerOrRefusal = { readonly caller: Caller } | { readonly refusal: string };
+/**
+ * The caller behind a request; or why it has none (the message is for the client: it never echoes a credential);
+ * or, in service mode, that its JWT cannot be checked now (the identity provider's key set cannot be had).
+ */
+export type CallerOrRefusal =
+  | { readonly caller: Caller }
+  | { readonly refusal: string }
+  | { readonly unavailable: string; readonly retryAfterMs: number };
 
 /** Who a request may act as, and which projects it may read. */
 export interface Access {
@@ -21,15 +28,18 @@ export interface Access {
  *   prove who they are with a JWT (the rate limit keys on its subject), unless the deployment says that only
  *   the gateway can reach the service.
  */
-export function createAccess(auth: AuthConfig, options: { tokenRequired: boolean; tokenScope: (token: string) => string }): Access {
+export function createAccess(
+  auth: AuthConfig,
+  options: { tokenRequired: boolean; tokenScope: (token: string) => string; keySetTiming?: KeySetTiming },
+): Access {
   if (auth.mode === 'service') {
     const scope = `ak:${auth.accessKey}`;
     const credential = { kind: 'access-key', key: { accessKey: auth.accessKey, secretKey: auth.secretKey }, securityToken: auth.securityToken } as const;
-    const identify = callerIdentity(auth.callers);
+    const identify = callerIdentity(auth.callers, options.keySetTiming ?? KEY_SET_TIMING);
     return {
       async callerFor(request) {
         const identity = await identify(request);
-        return 'refusal' in identity ? identity : { caller: { scope, credential, rateKey: identity.rateKey } };
+        return 'rateKey' in identity ? { caller: { scope, credential, rateKey: identity.rateKey } } : identity;
       },
       mayRead: (ref) => auth.allowedProjectIds.has(ref.projectId),
     };
@@ -48,25 +58,32 @@ export function createAccess(auth: AuthConfig, options: { tokenRequired: boolean
 }
 
 /** In service mode, whose rate a request spends: the verified JWT's subject, or the one shared key of a network-isolated deployment. */
-function callerIdentity(callers: ServiceCallers): (request: Request) => Promise<{ rateKey: string } | { refusal: string }> {
+function callerIdentity(callers: ServiceCallers, timing: KeySetTiming): (request: Request) => Promise<{ rateKey: string } | Exclude<CallerOrRefusal, { caller: Caller }>> {
   if (callers.kind === 'network') return async () => ({ rateKey: 'service' });
-  // jose fetches the key set when a token names a key it has not seen, and caches it.
-  const keys = createRemoteJWKSet(callers.jwksUrl, { timeoutDuration: 5000, cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 });
+  const keys = new KeySet(callers.jwksUrl, timing);
   return async (request) => {
     const token = /^Bearer\s+(\S+)$/i.exec(request.headers.get('authorization') ?? '')?.[1];
     if (!token) return { refusal: 'No credential: send a JWT in the Authorization header (Bearer).' };
     try {
-      const { payload } = await jwtVerify(token, keys, {
+      const { payload } = await jwtVerify(token, keys.getKey, {
         issuer: callers.issuer,
         audience: callers.audience,
         // Asymmetric keys only: a JWKS that published a symmetric key would let anyone who read it sign.
         algorithms: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'],
         requiredClaims: ['sub', 'exp'],
       });
+      // The subject is whose allowance the request spends: a number, or "", would be one shared by every such token.
+      if (typeof payload.sub !== 'string' || payload.sub.trim() === '') return { refusal: 'The JWT was not accepted: its "sub" claim must be a non-empty string.' };
+      // A token that stays valid for years is a password that never changes: its lifetime (from `iat`, or from now) is bounded.
+      const lifetime = payload.exp! - (payload.iat ?? Math.floor(Date.now() / 1000));
+      if (lifetime > callers.maxTokenAgeSeconds) {
+        return { refusal: `The JWT was not accepted: it is valid for ${lifetime} s, more than the ${callers.maxTokenAgeSeconds} s allowed (JWT_MAX_AGE_SECONDS).` };
+      }
       return { rateKey: `jwt:${payload.sub}` };
     } catch (error) {
+      if (error instanceof KeySetUnavailable) return { unavailable: error.message, retryAfterMs: error.retryAfterMs };
       const reason = refusalReason(error);
-      // Anything else (the key set cannot be fetched) is this service's problem, not the caller's: masked and logged.
+      // Anything else is a bug of this service, not the caller's problem: masked and logged.
       if (reason === undefined) throw error;
       return { refusal: `The JWT was not accepted: ${reason}.` };
     }

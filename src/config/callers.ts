@@ -31,6 +31,10 @@ export const CALLER_SETTINGS = {
   }),
   JWT_ISSUER: str({ default: '', desc: 'The `iss` every caller JWT must carry, for `SERVICE_CALLER_AUTH=jwt` (required there).' }),
   JWT_AUDIENCE: str({ default: '', desc: 'The `aud` every caller JWT must include, for `SERVICE_CALLER_AUTH=jwt` (required there).' }),
+  JWT_MAX_AGE_SECONDS: integer(60, 31 * 86_400)({
+    default: 86_400,
+    desc: 'Longest lifetime a caller JWT may have, from its `iat` (or from now, without one) to its `exp`; a longer-lived token is refused as if it were invalid. Gateways and identity providers mint tokens of minutes to hours.',
+  }),
   UPSTREAM_CALLS_PER_CALLER_PER_SECOND: integer(0, 1_000_000)({
     default: 20,
     desc: "Upstream calls each caller may cause per second (the caller: the token's cache scope in passthrough mode, the JWT subject in service mode); cache hits and shared calls are free. Over it (and its burst), the image fails with `RATE_LIMITED` and `retryAfter`, and no call is made. Shared by every replica through `REDIS_URL`. 0: no limit.",
@@ -47,7 +51,7 @@ export const CALLER_SETTINGS = {
 
 /** How service mode knows who calls it: a verified JWT, or nobody but the gateway can reach it. */
 export type ServiceCallers =
-  | { readonly kind: 'jwt'; readonly jwksUrl: URL; readonly issuer: string; readonly audience: string }
+  | { readonly kind: 'jwt'; readonly jwksUrl: URL; readonly issuer: string; readonly audience: string; readonly maxTokenAgeSeconds: number }
   | { readonly kind: 'network' };
 
 /** Whose identity calls the upstream. */
@@ -114,7 +118,7 @@ export function readCallers(env: CallerEnv) {
           callers:
             callersKind(env) === 'network'
               ? { kind: 'network' }
-              : { kind: 'jwt', jwksUrl: new URL(env.JWT_JWKS_URL), issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE },
+              : { kind: 'jwt', jwksUrl: new URL(env.JWT_JWKS_URL), issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, maxTokenAgeSeconds: env.JWT_MAX_AGE_SECONDS },
         }
       : { mode: 'passthrough' };
   const rate: CallerRate = { calls: env.UPSTREAM_CALLS_PER_CALLER_PER_SECOND, windowSeconds: 1, burst: env.UPSTREAM_CALLS_PER_CALLER_BURST, burstWindowSeconds: 10 };

@@ -4,7 +4,7 @@ import type { LimitsConfig } from '../config/index.js';
 import { createImageLoader, type ImageLoader } from '../images/image-loader.js';
 import type { ImageSource } from '../images/image-source.js';
 import type { Observer } from '../observability/observer.js';
-import { forbidden, toGraphQLError, unauthenticated } from './errors.js';
+import { forbidden, identityProviderUnavailable, toGraphQLError, unauthenticated } from './errors.js';
 import type { OperationRecord, OperationRecords } from './operation-record.js';
 
 /** What resolvers and execution hooks see. Made fresh for every GraphQL request, so no loader outlives its operation. */
@@ -33,6 +33,7 @@ export function createContextFactory(deps: ContextDeps, records: Pick<OperationR
     const images = createImageLoader(async (ref) => {
       const who = await (caller ??= deps.access.callerFor(request));
       if ('refusal' in who) throw unauthenticated(who.refusal);
+      if ('unavailable' in who) throw identityProviderUnavailable(who.unavailable, who.retryAfterMs);
       if (!deps.access.mayRead(ref)) throw forbidden(`This service is not allowed to read project ${ref.projectId}.`);
       try {
         const fetched = await deps.source.fetch(ref, who.caller, operation, () => ledger.called());

@@ -20,6 +20,11 @@ export const ERROR_CODES = {
       'The upstream answered 401 (e.g. gateway code `APIGW.0301`: a bad or expired token); or, with no upstream call: the request has no `X-Auth-Token` at all, in service mode its JWT is missing or not accepted, or the upstream refused this same token moments ago (`UPSTREAM_AUTH_FAILURE_CACHE_SECONDS`).',
     retried: 'no',
   },
+  IDENTITY_PROVIDER_UNAVAILABLE: {
+    image:
+      'In service mode with JWT callers (`SERVICE_CALLER_AUTH=jwt`), no key can be had to check the JWT: the key set (`JWT_JWKS_URL`) has never been fetched and does not answer now. The JWT is neither accepted nor refused; retry later, as after an HTTP 503 (`extensions.retryAfter`: when the key set is asked for again). No upstream call is made. Once keys are known, an outage of the key set changes nothing: they keep verifying.',
+    retried: 'no',
+  },
   FORBIDDEN: {
     image:
       "The upstream answered 403 (e.g. `Ecs.0023`: the token's project is not the one asked for); or, with no upstream call: in service mode the project is not in `ALLOWED_PROJECT_IDS`, or the upstream refused this token this project moments ago.",

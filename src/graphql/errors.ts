@@ -30,6 +30,11 @@ export function unauthenticated(message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED' satisfies ErrorCode } });
 }
 
+/** Not decided: the identity provider's key set cannot be had to check the caller's JWT (like an HTTP 503). */
+export function identityProviderUnavailable(message: string, retryAfterMs: number): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'IDENTITY_PROVIDER_UNAVAILABLE' satisfies ErrorCode, retryAfter: Math.ceil(retryAfterMs / 1000) } });
+}
+
 /** Refused before any upstream call: the service may not read this project. */
 export function forbidden(message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'FORBIDDEN' satisfies ErrorCode } });

@@ -1,0 +1,109 @@
+import { errors as joseErrors, jwtVerify } from 'jose';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { KeySet, KeySetUnavailable, type KeySetTiming } from '../../../src/callers/key-set.js';
+import { startJwks, type Jwks } from '../../helpers/jwks.js';
+
+// The key set against a real host on loopback that serves, fails or hangs on demand; the clock that decides
+// ages and backoffs is the test's, so nothing here waits for real time but the bounded wait for a fetch.
+const TIMING: KeySetTiming = { fetchTimeoutMs: 300, waitMs: 100, maxAgeMs: 60_000, unknownKeyCooldownMs: 30_000, backoffMs: 5000, maxBackoffMs: 40_000 };
+
+let jwks: Jwks;
+let now: number;
+let keySet: KeySet;
+beforeEach(async () => {
+  jwks = await startJwks();
+  now = 1_000_000;
+  keySet = new KeySet(jwks.url, TIMING, () => now);
+});
+afterEach(() => jwks.close());
+
+/** Verifies a fresh token of the published key: its subject, or the error. */
+const verify = async (options?: Parameters<Jwks['sign']>[1]) =>
+  jwtVerify(await jwks.sign({ sub: 'alice' }, options), keySet.getKey).then(
+    ({ payload }) => payload.sub,
+    (error: unknown) => error,
+  );
+
+/** Resolves once the fetch under way has ended: a hanging one at its timeout. */
+const settled = () => keySet.settled();
+
+describe('the key set of callers\' JWTs (JWT_JWKS_URL)', () => {
+  it('is fetched once, and its keys verify every later token without a fetch', async () => {
+    expect(await Promise.all([verify(), verify(), verify()])).toEqual(['alice', 'alice', 'alice']);
+    expect(jwks.fetches).toBe(1);
+    expect(await verify()).toBe('alice');
+    expect(jwks.fetches).toBe(1);
+  });
+
+  it('keeps verifying with the keys it holds while a refresh hangs or fails, refreshing one fetch at a time in the background', async () => {
+    expect(await verify()).toBe('alice');
+    jwks.behave('hang');
+    now += TIMING.maxAgeMs + 1;
+    // Past its age the set is refreshed, but no request waits for it: 20 requests, 20 answers, one fetch.
+    expect(await Promise.all(Array.from({ length: 20 }, () => verify()))).toEqual(Array(20).fill('alice'));
+    await settled(); // the hung fetch, given up at its timeout
+    expect(jwks.fetches).toBe(2);
+    // It failed: the next waits out the backoff, and the old keys still verify.
+    jwks.behave('fail');
+    expect(await verify()).toBe('alice');
+    await settled();
+    expect(jwks.fetches).toBe(2);
+    now += TIMING.backoffMs;
+    expect(await verify()).toBe('alice');
+    await settled();
+    expect(jwks.fetches).toBe(3); // failed (500): the backoff doubles
+    now += TIMING.backoffMs;
+    expect(await verify()).toBe('alice');
+    await settled();
+    expect(jwks.fetches).toBe(3);
+    now += TIMING.backoffMs;
+    jwks.behave('serve');
+    expect(await verify()).toBe('alice');
+    await settled();
+    expect(jwks.fetches).toBe(4);
+    // Refreshed: the next refresh is an age away.
+    expect(await verify()).toBe('alice');
+    await settled();
+    expect(jwks.fetches).toBe(4);
+  });
+
+  it('with no key known and the host down, fails each request within its bounded wait, and fetches once per backoff', async () => {
+    jwks.behave('hang');
+    const first = await verify();
+    expect(first).toBeInstanceOf(KeySetUnavailable);
+    expect(jwks.fetches).toBe(1);
+    // While the fetch hangs, other requests share it: no new fetch.
+    expect(await Promise.all(Array.from({ length: 10 }, () => verify()))).toEqual(Array(10).fill(expect.any(KeySetUnavailable)));
+    expect(jwks.fetches).toBe(1);
+    await settled(); // the hung fetch, given up at its timeout
+    // Failed: during the backoff, requests fail at once, with how long until the next try.
+    jwks.behave('fail');
+    const during = await verify();
+    expect(during).toEqual(expect.objectContaining({ name: 'KeySetUnavailable', retryAfterMs: TIMING.backoffMs }));
+    expect(jwks.fetches).toBe(1);
+    now += TIMING.backoffMs;
+    expect(await verify()).toBeInstanceOf(KeySetUnavailable);
+    expect(jwks.fetches).toBe(2);
+    // 100 requests within the doubled backoff: no fetch at all.
+    await Promise.all(Array.from({ length: 100 }, () => verify()));
+    expect(jwks.fetches).toBe(2);
+    now += 2 * TIMING.backoffMs;
+    jwks.behave('serve');
+    expect(await verify()).toBe('alice');
+    expect(jwks.fetches).toBe(3);
+  });
+
+  it('asks again for a key it lacks at most once per cooldown, and refuses the token when the set cannot be had', async () => {
+    expect(await verify()).toBe('alice');
+    const unknownKey = await verify({ keyId: 'rotated-key' });
+    expect(unknownKey).toBeInstanceOf(joseErrors.JWKSNoMatchingKey);
+    expect(jwks.fetches).toBe(1); // within the cooldown after the last fetch: not asked again
+    now += TIMING.unknownKeyCooldownMs;
+    jwks.behave('fail');
+    expect(await verify({ keyId: 'rotated-key' })).toBeInstanceOf(joseErrors.JWKSNoMatchingKey);
+    expect(jwks.fetches).toBe(2);
+    expect(await verify({ keyId: 'rotated-key' })).toBeInstanceOf(joseErrors.JWKSNoMatchingKey);
+    expect(jwks.fetches).toBe(2); // the backoff after that failure
+    expect(await verify()).toBe('alice');
+  });
+});
