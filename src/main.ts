@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from './config/index.js';
 import { createLogger } from './observability/logger.js';
-import { StartError, startService } from './server/start.js';
+import { StartError } from './server/listen.js';
+import { startService } from './server/start.js';
 
 // The program: reads the environment, starts the service, and stops it on SIGTERM or SIGINT. A setting or a
 // start-up problem its operator can fix is one plain message on stderr and exit code 1, never a stack.

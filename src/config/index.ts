@@ -5,7 +5,7 @@ import { CALLER_RULES, CALLER_SETTINGS, readCallers } from './callers.js';
 import { LIMIT_RULES, LIMIT_SETTINGS, readLimits } from './limits.js';
 import type { Problem, Rule, Section, Values } from './section.js';
 import { readServer, SERVER_RULES, SERVER_SETTINGS } from './server.js';
-import { readTelemetry, TELEMETRY_SETTINGS } from './telemetry.js';
+import { readTelemetry, TELEMETRY_RULES, TELEMETRY_SETTINGS } from './telemetry.js';
 import { readUpstream, UPSTREAM_SETTINGS } from './upstream.js';
 
 export type { BackendConfig, BackendKind, DeprecationNotice } from './backend.js';
@@ -32,7 +32,7 @@ const SETTINGS = { ...SERVER_SETTINGS, ...BACKEND_SETTINGS, ...UPSTREAM_SETTINGS
 /** Every variable the service reads. */
 export const SETTING_NAMES: ReadonlySet<string> = new Set(Object.keys(SETTINGS));
 
-const RULES: ReadonlyArray<Rule<typeof SETTINGS>> = [...SERVER_RULES, ...BACKEND_RULES, ...CALLER_RULES, ...CACHE_RULES, ...LIMIT_RULES];
+const RULES: ReadonlyArray<Rule<typeof SETTINGS>> = [...SERVER_RULES, ...BACKEND_RULES, ...CALLER_RULES, ...CACHE_RULES, ...LIMIT_RULES, ...TELEMETRY_RULES];
 
 /** The validated settings, one section per concern (each file of src/config/ says what its options mean). */
 export interface Config {

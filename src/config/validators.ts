@@ -21,6 +21,15 @@ export function integer(min: number, max: number) {
   });
 }
 
+/** A TCP port (0 picks a free one), or empty for none; as its digits, so that empty can stay empty. */
+export function optionalPort() {
+  return makeValidator<string>((input) => {
+    const value = input.trim();
+    if (value !== '' && !(/^\d+$/.test(value) && Number(value) <= 65_535)) throw new EnvError(`must be a port from 0 to 65535, or empty for none, got "${input}"`);
+    return value;
+  });
+}
+
 /** A number strictly between 0 and 1. */
 export function fraction() {
   return makeValidator<number>((input) => {

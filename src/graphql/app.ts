@@ -21,6 +21,8 @@ import { createSchema } from './schema/index.js';
 export interface AppDeps extends ContextDeps {
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** Whether /metrics is served here; false when it has a port of its own (METRICS_PORT). */
+  readonly serveMetrics: boolean;
   readonly tracing: Tracing;
   readonly server: ServerConfig & { readonly trustedDocuments?: ReadonlyMap<string, string> | undefined };
   /** What responses selecting a deprecated field announce in their headers. */
@@ -54,7 +56,7 @@ function corsFor(origins: readonly string[]) {
 
 /**
  * The GraphQL server as a fetch handler: no environment, no listening. `main.ts` serves it; tests call it.
- * Endpoints: /graphql (GraphQL, and GraphiQL for browsers), /healthz, /readyz, /metrics.
+ * Endpoints: /graphql (GraphQL, and GraphiQL for browsers), /healthz, /readyz, and /metrics unless it has a port of its own.
  */
 export function createApp(deps: AppDeps) {
   const records = createOperationRecords({ deadlineMs: deps.limits.deadlineMs, maxResponseBytes: deps.limits.maxResponseBytes, tracing: deps.tracing, logger: deps.logger });
@@ -78,7 +80,7 @@ export function createApp(deps: AppDeps) {
       useReadinessCheck({ endpoint: '/readyz', check: () => deps.isReady() }),
       useCSRFPrevention(),
       useBodyLimit(deps.server.maxBodyBytes),
-      useGraphQLMetrics(deps.metrics.registry, GRAPHQL_ENDPOINT, records),
+      useGraphQLMetrics(deps.metrics.registry, { graphqlEndpoint: GRAPHQL_ENDPOINT, records, serveMetrics: deps.serveMetrics }),
       ...limitPlugins({ limits: deps.limits, introspection: deps.server.introspection, trustedDocuments: deps.server.trustedDocuments }),
       useOperationBudget({ maxImages: deps.limits.maxImages }),
       useCacheControl(deps.cacheVisibility, records),

@@ -34,6 +34,7 @@ export function createContextFactory(deps: ContextDeps, records: Pick<OperationR
       const who = await (caller ??= deps.access.callerFor(request));
       if ('refusal' in who) throw unauthenticated(who.refusal);
       if ('unavailable' in who) throw identityProviderUnavailable(who.unavailable, who.retryAfterMs);
+      operation.identified = true;
       if (!deps.access.mayRead(ref)) throw forbidden(`This service is not allowed to read project ${ref.projectId}.`);
       try {
         const fetched = await deps.source.fetch(ref, who.caller, operation, () => ledger.called());

@@ -25,6 +25,11 @@ export interface OperationRecord extends OperationScope {
   readonly clientName: string | undefined;
   /** What the operation read and spent: upstream calls, freshness, stale images, response bytes. */
   readonly ledger: OperationLedger;
+  /**
+   * Whether the request's caller is known: a verified JWT (service mode with JWT callers), a token (passthrough),
+   * or a deployment that needs none. False until the operation asks for an image (only then is a JWT checked).
+   */
+  identified: boolean;
   /** The request turned out to be a GraphQL request (not health, metrics or GraphiQL). */
   isGraphQL: boolean;
   /** The operation's name, as sent, then as the document gives it; at most {@link MAX_NAME_LENGTH} characters. */
@@ -88,6 +93,7 @@ export function createOperationRecords(options: { deadlineMs: number; maxRespons
       path,
       clientName: bounded(request.headers.get('graphql-client-name') ?? request.headers.get('apollographql-client-name')),
       ledger: new OperationLedger(options.maxResponseBytes),
+      identified: false,
       isGraphQL: false,
       operationName: undefined,
       operation: undefined,

@@ -101,6 +101,7 @@ export function createServices(config: Config, endpoints: Endpoints, options: Se
       observer,
       logger: options.logger,
       metrics,
+      serveMetrics: config.telemetry.metricsPort === undefined,
       tracing,
       server: { ...config.server, trustedDocuments: options.trustedDocuments },
       deprecation: config.backend.deprecation,

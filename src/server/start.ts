@@ -1,24 +1,21 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { loadTrustedDocuments } from '../config/trusted-documents.js';
 import type { Config } from '../config/index.js';
 import { createApp } from '../graphql/app.js';
 import type { Logger } from '../observability/logger.js';
 import { resolveEndpoints } from './endpoints.js';
 import { createHttpServer } from './http-server.js';
+import { listen } from './listen.js';
+import { startMetricsServer, type MetricsServer } from './metrics-server.js';
 import { createServices } from './services.js';
 import { shutDown } from './shutdown.js';
 
 /** A started service: where it listens, and how to stop it gracefully. */
 export interface RunningService {
   readonly url: URL;
+  /** Where /metrics is served on its own (METRICS_PORT); undefined: on the GraphQL port. */
+  readonly metricsUrl: URL | undefined;
   /** The graceful stop of shutdown.ts; resolves once everything is closed. */
   stop(): Promise<void>;
-}
-
-/** The service could not start for a reason its operator can fix: the message says what to change. */
-export class StartError extends Error {
-  override readonly name = 'StartError';
 }
 
 /**
@@ -38,11 +35,14 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   await services.ready();
   const app = createApp(services.appDeps);
   const http = createHttpServer(app, config.server);
+  let metrics: MetricsServer | undefined;
   const closeResources = async () => {
-    await Promise.all([services.close(), endpoints.sandbox?.close()]);
+    await Promise.all([services.close(), endpoints.sandbox?.close(), metrics?.close()]);
   };
   let url: URL;
   try {
+    const { metricsPort } = config.telemetry;
+    if (metricsPort !== undefined) metrics = await startMetricsServer(services.metrics.registry, metricsPort, config.server.host);
     url = await listen(http.server, config.server.port, config.server.host, app.graphqlEndpoint);
   } catch (error) {
     await closeResources();
@@ -55,11 +55,13 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       authMode: auth.mode,
       cache: config.cache.redisUrl ? 'redis' : 'memory',
       tracing: config.telemetry.otlpEndpoint !== undefined,
+      metrics: metrics?.url.href ?? new URL('/metrics', url).href,
     },
     `GraphQL endpoint ready at ${url.href}`,
   );
   return {
     url,
+    metricsUrl: metrics?.url,
     stop: async () => {
       await shutDown({
         http,
@@ -71,23 +73,4 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       });
     },
   };
-}
-
-/** Listens on `host:port`; a port in use or an address that is not this machine's is a StartError that says which. */
-function listen(server: Server, port: number, host: string, path: string): Promise<URL> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException) => {
-      const where = `${host}:${port}`;
-      if (error.code === 'EADDRINUSE') reject(new StartError(`Cannot listen on ${where}: the address is already in use (is another instance running?). Set PORT, or HOST, to a free one.`));
-      else if (error.code === 'EADDRNOTAVAIL') reject(new StartError(`Cannot listen on ${where}: HOST is not an address of this machine. Set HOST to one of its addresses, or 0.0.0.0 for all.`));
-      else if (error.code === 'EACCES') reject(new StartError(`Cannot listen on ${where}: permission denied (ports below 1024 need privileges). Set PORT to 1024 or above.`));
-      else reject(error);
-    };
-    server.once('error', onError);
-    server.listen(port, host, () => {
-      server.off('error', onError);
-      const { address, port: actual } = server.address() as AddressInfo;
-      resolve(new URL(`http://${address.includes(':') ? `[${address}]` : address}:${actual}${path}`));
-    });
-  });
 }
