@@ -146,7 +146,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (options.accessKeys) {
       const problem = signatureProblem(request, options.accessKeys);
       if (problem) {
-        sendJson(response, 401, { error_code: 'APIGW.0301', error_msg: problem, request_id: requestId });
+        sendJson(response, 401, { error_code: problem.code, error_msg: problem.message, request_id: requestId });
         return true;
       }
     }

@@ -1,5 +1,6 @@
 import { API_NAMES } from '../images/backend.js';
 import { capitalised, UpstreamError, type UpstreamDetails, type UpstreamFailure } from '../images/upstream-error.js';
+import { safeCode, safeMessage, safeRequestId } from './upstream-message.js';
 
 /**
  * Huawei's answers that are not a success, classified: the status, `Retry-After`, and any of the three
@@ -16,7 +17,7 @@ export function errorFromStatus(status: number, headers: Record<string, string |
     status,
     code: parsed.code,
     message: parsed.message,
-    requestId: firstHeader(headers['x-request-id']) ?? parsed.requestId,
+    requestId: requestIdOf(firstHeader(headers['x-request-id'])) ?? parsed.requestId,
   };
   const retryAfterMs = parseRetryAfter(firstHeader(headers['retry-after']), now) ?? parsed.retryAfterMs;
   const retryable = RETRYABLE_STATUSES.has(status);
@@ -43,8 +44,6 @@ interface ParsedErrorBody {
   readonly retryAfterMs: number | undefined;
 }
 
-const MAX_MESSAGE_LENGTH = 500;
-
 /**
  * Reads any of the three error-body families (docs/legacy-api.md §3), trusting none of them:
  * 1. Nova: `{"itemNotFound": {"code": 404, "message": "...", "retryAfter": "2"}}` (a numeric code)
@@ -63,16 +62,16 @@ export function parseErrorBody(body: string): ParsedErrorBody {
   if (!isRecord(json)) return none;
 
   if ('error_code' in json || 'error_msg' in json) {
-    return { ...none, code: text(json['error_code']), message: text(json['error_msg']), requestId: text(json['request_id']) };
+    return { ...none, code: codeOf(json['error_code']), message: messageOf(json['error_msg']), requestId: requestIdOf(json['request_id']) };
   }
   if (isRecord(json['error'])) {
     const error = json['error'];
-    return { ...none, code: text(error['code']), message: text(error['message']), requestId: text(error['request_id']) };
+    return { ...none, code: codeOf(error['code']), message: messageOf(error['message']), requestId: requestIdOf(error['request_id']) };
   }
   const entries = Object.entries(json);
   const [fault, detail] = entries.length === 1 ? (entries[0] as [string, unknown]) : [];
   if (fault !== undefined && isRecord(detail)) {
-    return { ...none, code: fault, fault, message: text(detail['message']), retryAfterMs: seconds(detail['retryAfter']) };
+    return { ...none, code: codeOf(fault), fault, message: messageOf(detail['message']), retryAfterMs: seconds(detail['retryAfter']) };
   }
   return none;
 }
@@ -92,11 +91,17 @@ function seconds(value: unknown): number | undefined {
   return Number.isFinite(number) && number >= 0 ? Math.round(number * 1000) : undefined;
 }
 
+/** A member as text (a number as its digits), or null. */
 function text(value: unknown): string | null {
   if (typeof value === 'number') return String(value);
-  if (typeof value !== 'string' || value === '') return null;
-  return value.length > MAX_MESSAGE_LENGTH ? `${value.slice(0, MAX_MESSAGE_LENGTH)}…` : value;
+  return typeof value === 'string' && value !== '' ? value : null;
 }
+
+// Every part of a body that reaches a caller goes through upstream-message.ts: none of it may carry a credential.
+const codeOf = (value: unknown) => nullOr(text(value), safeCode);
+const messageOf = (value: unknown) => nullOr(text(value), safeMessage);
+const requestIdOf = (value: unknown) => nullOr(text(value), safeRequestId);
+const nullOr = (value: string | null, safe: (text: string) => string | null) => (value === null ? null : safe(value));
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

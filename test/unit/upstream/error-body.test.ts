@@ -39,8 +39,26 @@ describe('parseErrorBody reads all three families, trusting none', () => {
   });
 
   it('cuts a huge message short', () => {
-    const parsed = parseErrorBody(JSON.stringify({ error: { code: 'Ecs.0001', message: 'x'.repeat(10_000) } }));
-    expect(parsed.message).toHaveLength(501);
+    const parsed = parseErrorBody(JSON.stringify({ error: { code: 'Ecs.0001', message: 'word '.repeat(2000) } }));
+    expect(parsed.message).toBe(`${'word '.repeat(40)}…`);
+  });
+
+  it('passes on no echo of the request: an APIGW.0303 body with the canonical request and a security token', () => {
+    const token = 'gQpjbi1ub3J0aC00jGn4cSYM7xkTZGCR5yWcWRsLrZhHuBaRmYnNpbmVzc1F0ZW1wb3JhcnktY3JlZGVudGlhbHM';
+    const body = JSON.stringify({
+      error_code: 'APIGW.0303',
+      error_msg: `Incorrect app authentication information: verify aksk signature fail, SignedHeaders:host;x-project-id;x-sdk-date;x-security-token, CanonicalRequest:GET\n/v2.1/p/images/i/metadata/\n\nhost:ecs.cn-north-4.myhuaweicloud.com\nx-security-token:${token}\nx-sdk-date:20261205T010203Z\n`,
+      request_id: 'a1b2c3',
+    });
+    expect(parseErrorBody(body)).toMatchObject({ code: 'APIGW.0303', message: 'Incorrect app authentication information: verify aksk signature fail…', requestId: 'a1b2c3' });
+    // Without the markers, a token-like run is still replaced, and nothing past the first line passes.
+    expect(parseErrorBody(JSON.stringify({ error: { code: 'Ecs.0001', message: `token ${token} refused\nsecond line` } })).message).toBe('token [redacted] refused');
+    // Ids are not credentials: a UUID and a project id pass.
+    expect(parseErrorBody(JSON.stringify({ error: { code: 'Ecs.0031', message: 'Image 17a1890b-0fa4-485e-8505-14e294017988 of 9c53a566cb3443ab910cf0daebca90c4 not found' } })).message).toBe(
+      'Image 17a1890b-0fa4-485e-8505-14e294017988 of 9c53a566cb3443ab910cf0daebca90c4 not found',
+    );
+    // A code or request id that does not look like one is dropped.
+    expect(parseErrorBody(JSON.stringify({ error_code: `APIGW.0303 ${token}`, error_msg: 'x', request_id: 'id with spaces' }))).toMatchObject({ code: null, requestId: null });
   });
 });
 
