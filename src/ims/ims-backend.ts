@@ -10,8 +10,8 @@ import { metadataFromImageInfo } from './image-info.js';
 /**
  * IMS `GET /v2/cloudimages?id={image_id}` (docs/ims-api.md), the API that replaces the ECS endpoint. IMS has no
  * project in its path, so every request names the project asked for in `X-Project-Id` (signed, in service mode);
- * and a private image owned by another project is answered as ECS would answer its path in this project: not
- * there. The answer is `{"images": [ImageInfo]}`: an empty list is an image that does not exist; more than one
+ * and an image that is not public and belongs to another project is answered as ECS would answer its path in
+ * this project: not there. The answer is `{"images": [ImageInfo]}`: an empty list is an image that does not exist; more than one
  * image, or another image than the one asked for, is a bad response. The image's metadata members become the
  * entries ECS would give (image-info.ts).
  */
@@ -48,6 +48,17 @@ async function readImage(response: Dispatcher.ResponseData, ref: ImageRef): Prom
   const [image] = images as unknown[];
   if (!isRecord(image) || typeof image['id'] !== 'string') throw bad('an image without an id');
   if (image['id'].toLowerCase() !== ref.imageId) throw bad(`image ${image['id']} when ${ref.imageId} was asked for`);
-  if (image['visibility'] === 'private' && typeof image['owner'] === 'string' && image['owner'].toLowerCase() !== ref.projectId) return null;
+  if (!servedIn(image, ref.projectId)) return null;
   return metadataFromImageInfo(image);
+}
+
+/**
+ * Whether an image may be answered under `projectId`: a public one anywhere; any other (private, shared, or a
+ * visibility this code does not know) only in the project that owns it. An image that says no owner is not
+ * this project's. Compared without regard to case: IMS's own examples spell visibility in both cases.
+ */
+function servedIn(image: Readonly<Record<string, unknown>>, projectId: string): boolean {
+  const visibility = typeof image['visibility'] === 'string' ? image['visibility'].toLowerCase() : undefined;
+  const owner = typeof image['owner'] === 'string' ? image['owner'].toLowerCase() : undefined;
+  return visibility === 'public' || owner === projectId;
 }

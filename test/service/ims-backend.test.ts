@@ -21,12 +21,25 @@ const REFUSED = '0b0b0b0b-0000-4000-8000-000000000004';
 const PRIVATE_ELSEWHERE = '0b0b0b0b-0000-4000-8000-000000000005';
 const OTHER_PROJECT = '0f1e2d3c4b5a69788796a5b4c3d2e1f0';
 const NOT_THERE = '0b0b0b0b-0000-4000-8000-000000000006';
+/** Images of IMS's answers whose visibility and owner decide whether they are served under the project asked. */
+const VISIBILITY = {
+  sharedElsewhere: { id: '0b0b0b0b-0000-4000-8000-000000000011', visibility: 'shared', owner: OTHER_PROJECT, served: false },
+  privateInCapitals: { id: '0b0b0b0b-0000-4000-8000-000000000012', visibility: 'PRIVATE', owner: OTHER_PROJECT, served: false },
+  noOwner: { id: '0b0b0b0b-0000-4000-8000-000000000013', visibility: 'private', owner: undefined, served: false },
+  unknownVisibility: { id: '0b0b0b0b-0000-4000-8000-000000000014', visibility: 'community', owner: OTHER_PROJECT, served: false },
+  publicElsewhere: { id: '0b0b0b0b-0000-4000-8000-000000000015', visibility: 'Public', owner: OTHER_PROJECT, served: true },
+  ownSharedInCapitals: { id: '0b0b0b0b-0000-4000-8000-000000000016', visibility: 'shared', owner: P.toUpperCase(), served: true },
+};
 const IMS_ANSWERS = new Map<string, ImsAnswer>([
   [TWO_IMAGES, { body: { images: [imageInfo({ ...DOCUMENTED_IMAGE, imageId: TWO_IMAGES }), imageInfo({ ...DOCUMENTED_IMAGE, imageId: TWO_IMAGES })] } }],
   [OTHER_IMAGE, { body: { images: [imageInfo(DOCUMENTED_IMAGE)] } }],
   [PRIVATE_ELSEWHERE, { body: { images: [{ ...imageInfo({ ...DOCUMENTED_IMAGE, projectId: OTHER_PROJECT, imageId: PRIVATE_ELSEWHERE }), visibility: 'private' }] } }],
   [NOT_THERE, { status: 404, body: { error: { code: 'APIGW.0101', message: 'The API does not exist or has not been published.' } } }],
   [REFUSED, { status: 403, body: { error: { code: 'IMG.0003', message: 'The project does not have permission to query the image.' } } }],
+  ...Object.values(VISIBILITY).map(({ id, visibility, owner }): [string, ImsAnswer] => {
+    const { owner: _sandboxOwner, ...image } = imageInfo({ ...DOCUMENTED_IMAGE, imageId: id });
+    return [id, { body: { images: [{ ...image, visibility, ...(owner !== undefined && { owner }) }] } }];
+  }),
 ]);
 
 /** Every field of Image, typed fields and metadata: what a client can read. */
@@ -109,6 +122,14 @@ describe('the IMS backend', () => {
       [`/v2/cloudimages?id=${PRIVATE_ELSEWHERE}`, P, 'a-token'],
     ]);
     expect((await ecs.query(`{ here: image(projectId: "${OTHER_PROJECT}", id: "${DOC}") { id } }`)).body).toEqual({ data: { here: null } });
+  });
+
+  it('serves an image that is not public only in the project that owns it, whatever the case of its visibility and owner', async () => {
+    const query = Object.entries(VISIBILITY)
+      .map(([name, { id }]) => `${name}: image(projectId: "${P}", id: "${id}") { id }`)
+      .join(' ');
+    const { body } = await ims.query(`{ ${query} }`);
+    expect(body).toEqual({ data: Object.fromEntries(Object.entries(VISIBILITY).map(([name, { id, served }]) => [name, served ? { id } : null])) });
   });
 
   it('keeps its cache entries apart from ecs ones, which keep their keys', () => {
