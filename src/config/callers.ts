@@ -43,6 +43,10 @@ export const CALLER_SETTINGS = {
     default: 200,
     desc: 'Calls a caller may make beyond its per-second rate, once per 10 s, so that one large operation (a full `images` list) is not throttled.',
   }),
+  UPSTREAM_REFUSALS_PER_ADDRESS_PER_MINUTE: integer(0, 1_000_000)({
+    default: 20,
+    desc: "Credentials one client address may have refused by the upstream (401, 403) per minute, counted across replicas through `REDIS_URL`. Past it, a credential from that address that has not worked in the last 10 minutes is not sent (`RATE_LIMITED` with `retryAfter`, no call), so that one address sending a new junk token with every request cannot get this service's own address throttled by Huawei. Credentials that worked lately pass. Behind a gateway, every caller has the gateway's address. 0: no limit.",
+  }),
   UPSTREAM_AUTH_FAILURE_CACHE_SECONDS: integer(0, 3600)({
     default: 5,
     desc: "After the upstream refuses a caller's credential (401), every call of that caller fails with `UNAUTHENTICATED` for this long without reaching the upstream; after a 403, calls of that caller to that project fail with `FORBIDDEN`. 0: never remembered.",
@@ -128,6 +132,8 @@ export function readCallers(env: CallerEnv) {
     rate,
     /** How long a 401 (per caller) or 403 (per caller and project) is remembered; 0: never. */
     refusalTtlMs: env.UPSTREAM_AUTH_FAILURE_CACHE_SECONDS * 1000,
+    /** Upstream refusals one client address may cause per minute before its unproven credentials are held back; 0: no limit. */
+    refusalsPerAddressPerMinute: env.UPSTREAM_REFUSALS_PER_ADDRESS_PER_MINUTE,
   };
 }
 

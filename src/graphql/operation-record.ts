@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { setMaxListeners } from 'node:events';
 import { getOperationAST, type OperationDefinitionNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
@@ -21,6 +22,8 @@ export interface OperationRecord extends OperationScope {
   readonly startedAt: number;
   /** The path it asked for (/graphql, /healthz, ...). */
   readonly path: string;
+  /** The address of the client's end of the connection (a gateway's, behind one); undefined when not served over a socket. */
+  readonly clientAddress: string | undefined;
   /** The client the request says it is (`graphql-client-name` or `apollographql-client-name`), at most {@link MAX_NAME_LENGTH} characters. */
   readonly clientName: string | undefined;
   /** What the operation read and spent: upstream calls, freshness, stale images, response bytes. */
@@ -75,7 +78,7 @@ export function createOperationRecords(options: { deadlineMs: number; maxRespons
   // redaction that every other line goes through (which costs more than writing the line).
   const operationLog = options.logger.child({}, { redact: [] });
 
-  function open(request: Request, path = new URL(request.url).pathname): OperationRecord {
+  function open(request: Request, path = new URL(request.url).pathname, clientAddress?: string): OperationRecord {
     // One signal per request, for its deadline and for the client going away: every upstream call listens to it.
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new DOMException('The operation deadline passed.', 'TimeoutError')), options.deadlineMs);
@@ -91,6 +94,7 @@ export function createOperationRecords(options: { deadlineMs: number; maxRespons
       deadlineAt: Date.now() + options.deadlineMs,
       startedAt: performance.now(),
       path,
+      clientAddress,
       clientName: bounded(request.headers.get('graphql-client-name') ?? request.headers.get('apollographql-client-name')),
       ledger: new OperationLedger(options.maxResponseBytes),
       identified: false,
@@ -113,8 +117,10 @@ export function createOperationRecords(options: { deadlineMs: number; maxRespons
   }
 
   const plugin: Plugin<Context> = {
-    onRequest({ request, url }) {
-      open(request, url.pathname);
+    onRequest({ request, url, serverContext }) {
+      // Served by node:http, the server context holds the incoming message, and its socket the peer's address.
+      const socket = (serverContext as { req?: IncomingMessage }).req?.socket;
+      open(request, url.pathname, socket?.remoteAddress?.replace(/^::ffff:/, ''));
     },
     onParams({ request, params }) {
       const record = records.get(request);

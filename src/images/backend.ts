@@ -21,11 +21,15 @@ export interface OperationScope {
   readonly deadlineAt: number;
   /** The operation's trace span, parent of each attempt's span. */
   readonly traceContext: TraceContext | undefined;
+  /** The address the request came from, which the upstream's refusals are counted against. */
+  readonly clientAddress?: string | undefined;
 }
 
 /** What one call needs besides the image: a credential and the operation's budget. */
-export interface CallOptions extends Omit<OperationScope, 'requestId' | 'traceContext'> {
+export interface CallOptions extends Omit<OperationScope, 'requestId' | 'traceContext' | 'clientAddress'> {
   readonly credential: Credential;
+  /** Whose allowance further reads made for this one spend (shadow mode's comparisons). */
+  readonly rateKey?: string | undefined;
   readonly requestId?: string | undefined;
   readonly traceContext?: TraceContext | undefined;
 }

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { Coalescer } from './cache/coalescer.js';
 import type { CachedAnswer, ImageCache } from './cache/image-cache.js';
 import { API_NAMES, type ImageBackend, type OperationScope } from './backend.js';
@@ -14,6 +15,18 @@ export type { Caller };
  * call may be made, else how long (ms) until the caller may call again. (stores/caller-rate-limit.ts)
  */
 export type CallerRateLimit = (callerKey: string) => Promise<number | undefined>;
+
+/**
+ * The refusal-limit port: upstream refusals (401, 403) counted per client address, so that one address sending a
+ * new junk token with every request cannot make the upstream refuse (and throttle this service's own address)
+ * without end. (stores/refusal-limit.ts)
+ */
+export interface RefusalLimit {
+  /** How long (ms) until `address` may send an unproven credential again; undefined when it may now. */
+  blockedFor(address: string): Promise<number | undefined>;
+  /** Counts one refusal of a credential `address` sent. */
+  charge(address: string): Promise<void>;
+}
 
 /** An image's metadata (`null`: it does not exist), and where it came from. */
 export interface Fetched {
@@ -36,13 +49,30 @@ export interface Fetched {
  * cache is given instead of an error (never after a 401 or 403).
  */
 export class ImageSource {
-  constructor(
-    private readonly backend: ImageBackend,
-    private readonly cache: ImageCache,
-    private readonly coalescer: Coalescer<Fetched>,
-    private readonly rateLimit: CallerRateLimit,
-    private readonly observer: Pick<Observer, 'cacheLookup' | 'coalesced' | 'callAvoided' | 'staleAnswer'>,
-  ) {}
+  private readonly backend: ImageBackend;
+  private readonly cache: ImageCache;
+  private readonly coalescer: Coalescer<Fetched>;
+  private readonly allowance: CallerRateLimit;
+  private readonly refusals: RefusalLimit;
+  private readonly observer: Pick<Observer, 'cacheLookup' | 'coalesced' | 'callAvoided' | 'staleAnswer'>;
+  /**
+   * Scopes (credentials) the upstream answered lately, here or, through the cache, on another replica: a refusal
+   * limit on an address never stops them, only credentials it has not seen work.
+   */
+  private readonly proven = new LRUCache<string, true>({ max: 10_000, ttl: 10 * 60_000 });
+
+  constructor(parts: {
+    backend: ImageBackend;
+    cache: ImageCache;
+    coalescer: Coalescer<Fetched>;
+    /** Each caller's allowance of upstream calls. */
+    allowance: CallerRateLimit;
+    /** Upstream refusals per client address. */
+    refusals: RefusalLimit;
+    observer: Pick<Observer, 'cacheLookup' | 'coalesced' | 'callAvoided' | 'staleAnswer'>;
+  }) {
+    ({ backend: this.backend, cache: this.cache, coalescer: this.coalescer, allowance: this.allowance, refusals: this.refusals, observer: this.observer } = parts);
+  }
 
   /** How messages name the API that answers. */
   private get api(): string {
@@ -58,14 +88,21 @@ export class ImageSource {
     }
     const fresh = answer !== undefined && answer.freshForMs > 0;
     this.observer.cacheLookup(fresh);
+    if (answer) this.proven.set(caller.scope, true);
     if (fresh) return { metadata: answer.metadata, source: 'cache', freshForMs: answer.freshForMs };
 
     const key = this.cache.key(caller.scope, ref);
     let joining = this.coalescer.waiters(key) > 0;
     if (!joining) {
+      // A credential not seen working, from an address whose credentials the upstream keeps refusing, is not sent.
+      const blockedMs = this.proven.has(caller.scope) || scope.clientAddress === undefined ? undefined : await this.refusals.blockedFor(scope.clientAddress);
+      if (blockedMs !== undefined) {
+        this.observer.callAvoided('refused_address');
+        throw new UpstreamError('rate_limited', `${capitalised(this.api)} refused too many credentials from this address lately; a new one is not sent for a while.`, { retryAfterMs: blockedMs });
+      }
       // Who starts a call spends its own allowance; who joins a call in flight spends none, and is never refused
       // because another caller of the same scope (every caller, in service mode) is over its rate.
-      const waitMs = await this.rateLimit(caller.rateKey);
+      const waitMs = await this.allowance(caller.rateKey);
       if (waitMs !== undefined) {
         this.observer.callAvoided('caller_rate_limit');
         throw new UpstreamError('rate_limited', `This caller is over its rate of calls to ${this.api}.`, { retryAfterMs: waitMs });
@@ -96,12 +133,16 @@ export class ImageSource {
         deadlineAt: budget.deadlineAt,
         requestId: budget.requestId,
         traceContext: budget.traceContext,
+        rateKey: caller.rateKey,
       });
+      this.proven.set(caller.scope, true);
       return { metadata, source: 'upstream', freshForMs: this.cache.remember(caller.scope, ref, metadata) };
     } catch (error) {
-      // The upstream itself refused (not a refusal of ours): do not send this credential again for a while.
+      // The upstream itself refused (not a refusal of ours): do not send this credential again for a while, and
+      // count it against the address that sent it.
       if (error instanceof UpstreamError && error.upstream && (error.failure === 'unauthenticated' || error.failure === 'forbidden')) {
         this.cache.refuse(caller.scope, ref.projectId, error.failure);
+        if (budget.clientAddress !== undefined) await this.refusals.charge(budget.clientAddress).catch(() => undefined);
       }
       throw error;
     }

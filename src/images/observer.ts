@@ -8,7 +8,7 @@ export type AttemptOutcome = `${number}` | 'timeout' | 'unreachable' | 'cancelle
 export type CircuitStateName = 'closed' | 'half-open' | 'open';
 
 /** Why an upstream call was not made. */
-export type CallAvoidedReason = 'caller_rate_limit' | 'refused_credential';
+export type CallAvoidedReason = 'caller_rate_limit' | 'refused_credential' | 'refused_address';
 
 /** One attempt at an upstream API, as the client saw it. */
 export interface AttemptEvent {
@@ -73,7 +73,7 @@ export interface ShadowResult {
 /** The shadow comparison's events (IMAGE_BACKEND=shadow). */
 export interface ShadowObserver {
   shadowCompared(ref: ImageRef, outcome: ShadowResult): void;
-  /** A sampled load was not compared: the comparisons in flight were at their cap. */
-  shadowDropped(): void;
+  /** A sampled load was not compared: the comparisons in flight were at their cap, or its caller was over its allowance. */
+  shadowDropped(reason: 'concurrency' | 'caller_allowance'): void;
 }
 

@@ -1,5 +1,4 @@
 import type { CallOptions, ImageBackend } from './backend.js';
-import type { Credential } from './caller.js';
 import type { ImageMetadata } from './image-metadata.js';
 import type { ImageRef } from './image-ref.js';
 import type { ShadowResult, ShadowObserver, ShadowMismatch } from './observer.js';
@@ -16,6 +15,11 @@ export interface ShadowOptions {
   readonly timeoutMs: number;
   /** Whether the shadow backend carries a metadata key at all (IMS has no user-defined keys). */
   readonly carries: (key: string) => boolean;
+  /**
+   * Spends one upstream call of a caller's allowance (the caller-allowance port of image-source.ts): a comparison
+   * is an upstream call too, charged to the caller whose load it samples, and not made when that caller is over.
+   */
+  readonly allowance: (rateKey: string) => Promise<number | undefined>;
   /** 0 (inclusive) to 1 (exclusive); Math.random unless a test fixes it. */
   readonly random?: () => number;
 }
@@ -44,7 +48,7 @@ export class ShadowBackend implements ImageBackend {
 
   async getImageMetadata(ref: ImageRef, call: CallOptions): Promise<ImageMetadata | null> {
     const metadata = await this.primary.getImageMetadata(ref, call);
-    if (this.random() < this.options.sampleRate) this.compareLater(ref, call.credential, call.requestId, metadata);
+    if (this.random() < this.options.sampleRate) this.compareLater(ref, call, metadata);
     return metadata;
   }
 
@@ -53,20 +57,24 @@ export class ShadowBackend implements ImageBackend {
     while (this.running.size > 0) await Promise.allSettled([...this.running]);
   }
 
-  private compareLater(ref: ImageRef, credential: Credential, requestId: string | undefined, primary: ImageMetadata | null): void {
+  private compareLater(ref: ImageRef, { credential, requestId, rateKey }: CallOptions, primary: ImageMetadata | null): void {
     if (this.running.size >= this.options.maxConcurrency) {
-      this.observer.shadowDropped();
+      this.observer.shadowDropped('concurrency');
       return;
     }
-    // Its own deadline: the operation that sampled the load may be long answered when the shadow replies.
-    const signal = AbortSignal.timeout(this.options.timeoutMs);
-    const comparison = this.shadow
-      .getImageMetadata(ref, { credential, signal, deadlineAt: Date.now() + this.options.timeoutMs, requestId })
-      .then(
-        (shadow) => compare(ref, primary, shadow, this.typed, this.options.carries),
-        (error: unknown): ShadowResult => ({ result: 'ims_error', mismatches: [], uncarriedKeys: 0, error }),
-      )
-      .then((outcome) => this.observer.shadowCompared(ref, outcome))
+    const comparison = (rateKey === undefined ? Promise.resolve(undefined) : this.options.allowance(rateKey))
+      .then((overForMs) => {
+        if (overForMs !== undefined) return this.observer.shadowDropped('caller_allowance');
+        // Its own deadline: the operation that sampled the load may be long answered when the shadow replies.
+        const signal = AbortSignal.timeout(this.options.timeoutMs);
+        return this.shadow
+          .getImageMetadata(ref, { credential, signal, deadlineAt: Date.now() + this.options.timeoutMs, requestId })
+          .then(
+            (shadow) => compare(ref, primary, shadow, this.typed, this.options.carries),
+            (error: unknown): ShadowResult => ({ result: 'ims_error', mismatches: [], uncarriedKeys: 0, error }),
+          )
+          .then((outcome) => this.observer.shadowCompared(ref, outcome));
+      })
       // Nothing awaits a comparison: one that throws (a typed reading, the observer) must not become an
       // unhandled rejection, which would end the process. It loses its own report, and nothing else.
       .catch(() => undefined)

@@ -103,7 +103,8 @@ export class Metrics {
 
   private readonly shadowDrops = new Counter({
     name: `${PREFIX}shadow_dropped_total`,
-    help: 'IMAGE_BACKEND=shadow: sampled loads not compared because SHADOW_MAX_CONCURRENCY comparisons were in flight.',
+    help: 'IMAGE_BACKEND=shadow: sampled loads not compared, by reason: concurrency (SHADOW_MAX_CONCURRENCY comparisons were in flight), caller_allowance (the caller was over its allowance of upstream calls, which comparisons spend too).',
+    labelNames: ['reason'],
     registers: [this.registry],
   });
 
@@ -154,8 +155,8 @@ export class Metrics {
     if (uncarriedKeys > 0) this.shadowUncarried.inc(uncarriedKeys);
   }
 
-  shadowDropped(): void {
-    this.shadowDrops.inc();
+  shadowDropped(reason: 'concurrency' | 'caller_allowance'): void {
+    this.shadowDrops.inc({ reason });
   }
 
   loaderBatch(size: number): void {

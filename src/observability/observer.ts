@@ -34,7 +34,7 @@ export function createObserver(metrics: Metrics, logger: Logger): Observer & Sha
         logger.warn({ projectId: ref.projectId, imageId: ref.imageId, more: unlogged.length - MAX_LINES_PER_COMPARISON }, 'shadow: ECS and IMS differ on more fields of this image');
       }
     },
-    shadowDropped: () => metrics.shadowDropped(),
+    shadowDropped: (reason) => metrics.shadowDropped(reason),
     attempt({ backend, ref, outcome, seconds, requestId, error }) {
       metrics.upstreamAttempt(backend, outcome, seconds);
       if (!error) return;

@@ -22,6 +22,7 @@ import { createCallerRateLimit } from '../stores/caller-rate-limit.js';
 import { createMemoryStore } from '../stores/memory-store.js';
 import { RedisLink } from '../stores/redis-link.js';
 import { createRedisStore } from '../stores/redis-store.js';
+import { createRefusalLimit } from '../stores/refusal-limit.js';
 import { createCircuitBreaker } from '../upstream/circuit-breaker.js';
 import { UpstreamClient } from '../upstream/client.js';
 import { RetryBudget } from '../upstream/retry-budget.js';
@@ -74,6 +75,9 @@ export function createServices(config: Config, endpoints: Endpoints, options: Se
   const metrics = new Metrics();
   const observer = createObserver(metrics, options.logger);
   const tracing = createTracing({ endpoint: config.telemetry.otlpEndpoint, serviceName: config.telemetry.serviceName });
+  const redis = config.cache.redisUrl ? new RedisLink(config.cache.redisUrl, options.logger) : undefined;
+  // Every upstream call a caller causes spends its allowance: the answering backend's, and shadow mode's comparisons.
+  const allowance = createCallerRateLimit(config.callers.rate, redis);
   const upstream = connectBackend(config.backend.kind === 'ims' ? 'ims' : 'ecs', endpoints.primary, config.upstream, observer, tracing);
   const ims = endpoints.shadow && connectBackend('ims', endpoints.shadow, config.upstream, observer, tracing);
   const shadow = ims
@@ -81,16 +85,22 @@ export function createServices(config: Config, endpoints: Endpoints, options: Se
         upstream.backend,
         ims.backend,
         typedReading(createSchema({ imagesMaxIds: config.limits.imagesMaxIds })),
-        { ...config.backend.shadow, timeoutMs: config.limits.deadlineMs, carries: isMetadataMember },
+        { ...config.backend.shadow, timeoutMs: config.limits.deadlineMs, carries: isMetadataMember, allowance },
         observer,
       )
     : undefined;
   const backend: ImageBackend = shadow ?? upstream.backend;
-  const redis = config.cache.redisUrl ? new RedisLink(config.cache.redisUrl, options.logger) : undefined;
   const store = redis ? createRedisStore(redis) : createMemoryStore(config.cache.maxBytes);
   const cache = new ImageCache(store, { ...config.cache, refusalTtlMs: config.callers.refusalTtlMs, backend: backend.name });
   const coalescer = new Coalescer<Fetched>();
-  const source = new ImageSource(backend, cache, coalescer, createCallerRateLimit(config.callers.rate, redis), observer);
+  const source = new ImageSource({
+    backend,
+    cache,
+    coalescer,
+    allowance,
+    refusals: createRefusalLimit(config.callers.refusalsPerAddressPerMinute, redis),
+    observer,
+  });
   const access = createAccess(config.callers.auth, { tokenRequired: options.tokenRequired, tokenScope: (token) => cache.tokenScope(token) });
   let ready = true;
   return {

@@ -91,7 +91,7 @@ export function configWith(options: AppOptions): Config {
       deprecation: { ...defaults.backend.deprecation, ...options.backend?.deprecation },
     },
     upstream,
-    callers: { auth: defaults.callers.auth, rate: { calls: 0, windowSeconds: 1, burst: 0, burstWindowSeconds: 10 }, refusalTtlMs: 0, ...options.callers },
+    callers: { auth: defaults.callers.auth, rate: { calls: 0, windowSeconds: 1, burst: 0, burstWindowSeconds: 10 }, refusalTtlMs: 0, refusalsPerAddressPerMinute: 0, ...options.callers },
     cache: { ...defaults.cache, ttlMs: 0, notFoundTtlMs: 0, ...options.cache },
     limits: { ...defaults.limits, ...options.limits },
     telemetry: { ...defaults.telemetry, ...options.telemetry },

@@ -48,7 +48,14 @@ describe('per-caller rate of upstream calls (UPSTREAM_CALLS_PER_CALLER_PER_SECON
       const malloryChecked = new Promise<void>((resolve) => (releaseMallory = resolve));
       const rateLimit: CallerRateLimit = async (key) => (key === 'mallory' ? malloryChecked.then(() => 1000) : undefined);
       const noop = () => undefined;
-      const source = new ImageSource(stack.upstream.backend, stack.services.cache, new Coalescer(), rateLimit, { cacheLookup: noop, coalesced: noop, callAvoided: noop, staleAnswer: noop });
+      const source = new ImageSource({
+        backend: stack.upstream.backend,
+        cache: stack.services.cache,
+        coalescer: new Coalescer(),
+        allowance: rateLimit,
+        refusals: { blockedFor: async () => undefined, charge: async () => undefined },
+        observer: { cacheLookup: noop, coalesced: noop, callAvoided: noop, staleAnswer: noop },
+      });
       const scope = { requestId: 'r', signal: new AbortController().signal, deadlineAt: Date.now() + 10_000, traceContext: undefined };
       const caller = (rateKey: string): Caller => ({ scope: 'shared', credential: { kind: 'none' }, rateKey });
       const ref = { projectId: P, imageId: DOC };

@@ -92,7 +92,7 @@ describe('IMAGE_BACKEND=shadow', () => {
     await shadow.settled();
 
     const metrics = await scrape(app.app);
-    expect(metrics.value('ecs_image_graph_shadow_dropped_total')).toBe(1);
+    expect(metrics.value('ecs_image_graph_shadow_dropped_total', { reason: 'concurrency' })).toBe(1);
     expect(metrics.value('ecs_image_graph_shadow_comparisons_total', { result: 'ims_error' })).toBe(2);
     expect(metrics.value('ecs_image_graph_shadow_comparisons_total', { result: 'match' })).toBe(0);
     expect(metrics.value('ecs_image_graph_upstream_requests_total', { backend: 'ims', outcome: '500' })).toBe(1);
@@ -113,7 +113,7 @@ describe('IMAGE_BACKEND=shadow', () => {
         () => {
           throw new Error('a typed reading failed');
         },
-        { sampleRate: 1, maxConcurrency: 1, timeoutMs: 1000, carries: () => true },
+        { sampleRate: 1, maxConcurrency: 1, timeoutMs: 1000, carries: () => true, allowance: async () => undefined },
         { shadowCompared: (ref, outcome) => reported.push(outcome), shadowDropped: () => undefined },
       );
       const call = { credential: { kind: 'none' } as const, signal: new AbortController().signal, deadlineAt: Date.now() + 1000 };

@@ -1,0 +1,66 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DOCUMENTED_IMAGE } from '../../src/sandbox/samples.js';
+import { scrape } from '../helpers/metrics.js';
+import { startStack, type Stack } from '../helpers/stack.js';
+
+// One address sending a new junk token with every request: Huawei throttles by source address, so every 401 it
+// is made to answer brings this service's own address closer to being throttled for every caller.
+
+const P = DOCUMENTED_IMAGE.projectId;
+const DOC = DOCUMENTED_IMAGE.imageId;
+const LIMIT = 5;
+
+let stack: Stack;
+let server: Server;
+afterEach(async () => {
+  await new Promise((resolve) => server.close(resolve));
+  await stack.close();
+});
+
+/** The service over real HTTP on loopback, so that requests come from an address (127.0.0.1). */
+async function serve() {
+  const revoked = new Set<string>();
+  stack = await startStack({ callers: { refusalsPerAddressPerMinute: LIMIT, refusalTtlMs: 60_000 }, tokenRequired: true, sandbox: { revokedTokens: revoked } });
+  server = createServer(stack.app);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+  const ask = async (token: string) => {
+    const before = stack.sandbox.requests.length;
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-auth-token': token },
+      body: JSON.stringify({ query: `{ image(projectId: "${P}", id: "${DOC}") { id } }` }),
+    });
+    const body = (await response.json()) as { data: { image: unknown }; errors?: Array<{ message: string; extensions: { code: string; retryAfter?: number } }> };
+    return { image: body.data.image, code: body.errors?.[0]?.extensions.code, upstreamCalls: stack.sandbox.requests.length - before, error: body.errors?.[0] };
+  };
+  return { ask, revoked };
+}
+
+describe('upstream refusals per client address (UPSTREAM_REFUSALS_PER_ADDRESS_PER_MINUTE)', () => {
+  it('stops sending new credentials from an address whose credentials keep being refused, and never stops one that works', async () => {
+    const { ask, revoked } = await serve();
+    expect(await ask('alice')).toMatchObject({ image: { id: DOC }, upstreamCalls: 1 });
+    const junk = Array.from({ length: 2 * LIMIT }, (_, n) => `junk-${n}`);
+    for (const token of junk) revoked.add(token);
+    const answers = [];
+    for (const token of junk) answers.push(await ask(token));
+    expect(answers.map(({ code, upstreamCalls }) => [code, upstreamCalls])).toEqual([...Array(LIMIT).fill(['UNAUTHENTICATED', 1]), ...Array(LIMIT).fill(['RATE_LIMITED', 0])]);
+    expect(answers.at(-1)?.error).toEqual(
+      expect.objectContaining({
+        message: 'ECS refused too many credentials from this address lately; a new one is not sent for a while.',
+        extensions: { code: 'RATE_LIMITED', retryAfter: expect.any(Number) },
+      }),
+    );
+    expect(answers.at(-1)?.error?.extensions.retryAfter).toBeGreaterThan(0);
+    expect(answers.at(-1)?.error?.extensions.retryAfter).toBeLessThanOrEqual(60);
+    // A credential that worked is not held back; a new one from the same address is, for now.
+    expect(await ask('alice')).toMatchObject({ image: { id: DOC }, upstreamCalls: 1 });
+    expect(await ask('bob')).toMatchObject({ image: null, code: 'RATE_LIMITED', upstreamCalls: 0 });
+    const metrics = await scrape(stack.app);
+    expect(metrics.value('ecs_image_graph_upstream_calls_avoided_total', { reason: 'refused_address' })).toBe(LIMIT + 1);
+    expect(metrics.value('ecs_image_graph_upstream_requests_total', { backend: 'ecs', outcome: '401' })).toBe(LIMIT);
+  });
+});
