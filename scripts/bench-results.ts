@@ -1,4 +1,4 @@
-/** What `npm run bench -- --write` keeps (bench/results.json), and the README's Performance table made from it. */
+/** What `npm run bench -- --write` keeps (bench/results.json), and the table of docs/performance.md made from it. */
 export const RESULTS_FILE = new URL('../bench/results.json', import.meta.url);
 
 export interface ScenarioResult {
@@ -23,7 +23,7 @@ export interface BenchResults {
 
 const PEERS = ['minimal-yoga', 'apollo'] as const;
 
-/** The README's Performance section: the figures of the last `npm run bench -- --write`. */
+/** docs/performance.md's figures: those of the last `npm run bench -- --write`. */
 export function performanceSection(results: BenchResults): string {
   const cell = (scenario: ScenarioResult, name: string) => {
     const median = scenario.medians[name];

@@ -10,7 +10,7 @@
  * Every request asks for fresh image ids, so nothing is reused across requests. Rounds interleave the
  * targets; the machine is shared and noisy, so the ratios within one run are the figures that count.
  * Prints each round, the medians and the ratios; asserts nothing. `--write` keeps the figures in
- * bench/results.json and the README's Performance section.
+ * bench/results.json and writes them into docs/performance.md.
  * Usage: npm run bench [-- --rounds 3 --duration 5 --warmup 3 --memory-seconds 60 --only one,aliases --write]
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -23,7 +23,7 @@ import autocannon from 'autocannon';
 import { SAMPLE_PROJECT_ID } from '../src/sandbox/samples.js';
 import { PROGRAMS } from '../test/helpers/service.js';
 import { RESULTS_FILE, type BenchResults, type ScenarioResult } from './bench-results.js';
-import { withGeneratedTables } from './readme-tables.js';
+import { writeGeneratedTables } from './doc-tables.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({
@@ -317,9 +317,8 @@ if (values.write) {
     memory,
   };
   await writeFile(RESULTS_FILE, `${JSON.stringify(results_, null, 2)}\n`);
-  const readme = new URL('../README.md', import.meta.url);
-  await writeFile(readme, withGeneratedTables(await readFile(readme, 'utf8')));
-  console.log('\nwrote bench/results.json and the README\'s Performance section');
+  await writeGeneratedTables(['docs/performance.md']);
+  console.log('\nwrote bench/results.json and the figures of docs/performance.md');
 }
 
 function targetUrl(name: string): string {

@@ -11,7 +11,7 @@ export const BACKEND_SETTINGS = {
   IMAGE_BACKEND: str({
     default: 'ecs',
     choices: ['ecs', 'ims', 'shadow'],
-    desc: 'Which API answers: `ecs`, the deprecated ECS endpoint; `ims`, IMS `GET /v2/cloudimages` (user-defined metadata keys are absent there); `shadow`, ECS answers and a sample of its successful loads is also read from IMS, off the response path, and compared (metrics and logs). The schema is the same with each.',
+    desc: 'Which API answers: `ecs`, the deprecated ECS endpoint; `ims`, IMS `GET /v2/cloudimages` (user-defined metadata keys are absent there); `shadow`, ECS answers and a sample of the loads it answered (an image, or "does not exist") is also read from IMS, off the response path, and compared (metrics and logs). The schema is the same with each.',
   }),
   IMS_ENDPOINT: endpointUrl({
     default: '',
@@ -19,7 +19,7 @@ export const BACKEND_SETTINGS = {
   }),
   SHADOW_SAMPLE_RATE: sampleRate()({
     default: 0.1,
-    desc: 'With `IMAGE_BACKEND=shadow`, the share of successful ECS loads also read from IMS and compared (0 to 1).',
+    desc: 'With `IMAGE_BACKEND=shadow`, the share of the loads ECS answered (an image, or "does not exist": a 404) also read from IMS and compared (0 to 1). ECS failures are not compared.',
   }),
   SHADOW_MAX_CONCURRENCY: integer(1, 1000)({
     default: 4,

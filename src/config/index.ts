@@ -18,13 +18,13 @@ export type { UpstreamConfig } from './upstream.js';
 
 /** Every concern's settings, in the order the documentation lists them. */
 export const SECTIONS: readonly Section[] = [
-  { title: 'Server', settings: SERVER_SETTINGS },
-  { title: 'Backend: which API answers', settings: BACKEND_SETTINGS },
-  { title: 'Upstream calls', settings: UPSTREAM_SETTINGS },
-  { title: 'Callers: credentials and allowances', settings: CALLER_SETTINGS },
-  { title: 'Cache', settings: CACHE_SETTINGS },
-  { title: 'Operation limits', settings: LIMIT_SETTINGS },
-  { title: 'Telemetry', settings: TELEMETRY_SETTINGS },
+  { name: 'server', title: 'Server', settings: SERVER_SETTINGS },
+  { name: 'backend', title: 'Backend: which API answers', settings: BACKEND_SETTINGS },
+  { name: 'upstream', title: 'Upstream calls', settings: UPSTREAM_SETTINGS },
+  { name: 'callers', title: 'Callers: credentials and allowances', settings: CALLER_SETTINGS },
+  { name: 'cache', title: 'Cache', settings: CACHE_SETTINGS },
+  { name: 'limits', title: 'Operation limits', settings: LIMIT_SETTINGS },
+  { name: 'telemetry', title: 'Telemetry', settings: TELEMETRY_SETTINGS },
 ];
 
 const SETTINGS = { ...SERVER_SETTINGS, ...BACKEND_SETTINGS, ...UPSTREAM_SETTINGS, ...CALLER_SETTINGS, ...CACHE_SETTINGS, ...LIMIT_SETTINGS, ...TELEMETRY_SETTINGS };

@@ -27,6 +27,8 @@ export type Rule<S extends Settings> = (env: Partial<Values<S>>) => Problem | un
 
 /** The settings of one concern, for the documentation. */
 export interface Section {
+  /** Its file in this folder, and its table's marker (`config-NAME-table`) in docs/configuration.md. */
+  readonly name: string;
   readonly title: string;
   readonly settings: Settings;
 }

@@ -1,7 +1,7 @@
 import { EnvError, makeExactValidator, makeValidator } from 'envalid';
 
 /**
- * The validators of src/config.ts: each reads one environment variable and, when it cannot, says exactly
+ * The validators of src/config/: each reads one environment variable and, when it cannot, says exactly
  * what it needs. A value that may be secret is never echoed.
  */
 

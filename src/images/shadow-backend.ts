@@ -7,7 +7,7 @@ import type { ShadowResult, ShadowObserver, ShadowMismatch } from './observer.js
 export type TypedReading = (ref: ImageRef, metadata: ImageMetadata) => Readonly<Record<string, unknown>>;
 
 export interface ShadowOptions {
-  /** The share of successful loads also read from the shadow backend (0 to 1). */
+  /** The share of the loads the primary answered (an image, or `null`: it does not exist) also read from the shadow backend (0 to 1). */
   readonly sampleRate: number;
   /** Most comparisons in flight; a sampled load that finds them all busy is dropped, not queued. */
   readonly maxConcurrency: number;
@@ -25,10 +25,13 @@ export interface ShadowOptions {
 }
 
 /**
- * Answers from `primary`, as if alone, and proves `shadow` would answer the same: for a sample of the primary's
- * successful loads, it reads the image from the shadow too, off the response path (never awaited: it cannot
+ * Answers from `primary`, as if alone, and proves `shadow` would answer the same: for a sample of the loads the
+ * primary answered, it reads the image from the shadow too, off the response path (never awaited: it cannot
  * delay, fail or change an answer), and compares the two metadata maps key by key and every typed field.
  * Keys the shadow cannot carry (user-defined metadata, for IMS) are counted apart, not as differences.
+ * "Does not exist" is an answer and is compared too: a shadow that finds an image the primary says does not
+ * exist (or the reverse) would change what clients see after the switch, so it is a mismatch on `exists`;
+ * missing from both is a match. A primary that failed has nothing to compare.
  */
 export class ShadowBackend implements ImageBackend {
   readonly name;

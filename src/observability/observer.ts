@@ -7,7 +7,6 @@ import type { Metrics } from './metrics.js';
 
 export type { Observer };
 
-/** The observer port of images/observer.ts, as metrics and log lines. */
 /** Most distinct metadata keys in the `field` label of the shadow mismatch metric; past it, `metadata.other`. */
 const MAX_SHADOW_KEYS = 100;
 /** Most mismatches remembered as logged: each is logged once per image. */
@@ -15,6 +14,7 @@ const MAX_LOGGED_MISMATCHES = 10_000;
 /** Most lines one comparison logs: an image whose every key differs must not flood the log. */
 const MAX_LINES_PER_COMPARISON = 20;
 
+/** The observer port of images/observer.ts, as metrics and log lines. */
 export function createObserver(metrics: Metrics, logger: Logger): Observer & ShadowObserver {
   const circuits = new Set<BackendName>();
   // Typed fields are few and fixed by the schema; metadata keys come from the upstream, so they are capped.
@@ -48,6 +48,8 @@ export function createObserver(metrics: Metrics, logger: Logger): Observer & Sha
           failure: error.failure,
           durationMs: Math.round(seconds * 1000),
           upstream: error.upstream && { status: error.upstream.status, code: error.upstream.code, requestId: error.upstream.requestId },
+          // Unreachable says nothing an operator can act on: which of DNS, a refused connection or TLS it was is.
+          cause: outcome === 'unreachable' ? rootCause(error) : undefined,
         },
         `upstream attempt failed: ${error.message}`,
       );
@@ -72,4 +74,22 @@ export function createObserver(metrics: Metrics, logger: Logger): Observer & Sha
     coalesced: () => metrics.coalesced(),
     loaderBatch: (size) => metrics.loaderBatch(size),
   };
+}
+
+/** The longest cause message logged: the ones of Node and undici are a line, and nothing else belongs in a log. */
+const MAX_CAUSE_LENGTH = 300;
+
+/**
+ * Why a connection failed, from the innermost error of `error`'s causes: its `code` (`ECONNREFUSED`, `ENOTFOUND`,
+ * `UND_ERR_CONNECT_TIMEOUT`, `CERT_HAS_EXPIRED`, ...) and message. These come from Node's sockets, DNS and TLS
+ * and undici's connector, which name the host and port but never a request header, so no credential is in them.
+ */
+function rootCause(error: Error): { code: string | null; message: string } | undefined {
+  let root: unknown = error.cause;
+  if (!(root instanceof Error)) return undefined;
+  while (root instanceof Error && root.cause instanceof Error) root = root.cause;
+  const innermost = root as Error & { code?: unknown };
+  // Connecting to a name with several addresses fails with an AggregateError whose own message is empty.
+  const message = innermost.message || (innermost instanceof AggregateError ? innermost.errors.map((each: unknown) => (each instanceof Error ? each.message : String(each))).join('; ') : innermost.name);
+  return { code: typeof innermost.code === 'string' ? innermost.code : null, message: message.slice(0, MAX_CAUSE_LENGTH) };
 }

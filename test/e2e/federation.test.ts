@@ -76,7 +76,7 @@ describe('the subgraph', () => {
 });
 
 describe('references that are missing or fail, through Hive Gateway', () => {
-  it("tells them apart as the README says: a failure carries the subgraph's serviceName and code, a missing image none", async () => {
+  it("tells them apart as docs/federation.md says: a failure carries the subgraph's serviceName and code, a missing image none", async () => {
     const failing = await startServersSubgraph(0, '127.0.0.1', [
       SERVERS[0]!,
       SERVERS[3]!, // its image does not exist
@@ -156,9 +156,9 @@ describe('through a real gateway (Hive Gateway)', () => {
     expect(sandbox.requests).toEqual([]);
   });
 
-  it("answers the README's federated example exactly as the README shows", async () => {
-    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
-    const example = /Through the gateway, one query spans both subgraphs:\n\n```graphql\n([\s\S]+?)```\n\n```json\n([\s\S]+?)```/.exec(readme);
+  it("answers the federated example of docs/federation.md exactly as the page shows", async () => {
+    const page = await readFile(new URL('../../docs/federation.md', import.meta.url), 'utf8');
+    const example = /Through the gateway, one query spans both subgraphs:\n\n```graphql\n([\s\S]+?)```\n\n```json\n([\s\S]+?)```/.exec(page);
     expect(example).not.toBeNull();
     const { body } = await post(gateway.url, example![1]!, { 'x-auth-token': 't' });
     expect(body).toEqual(JSON.parse(example![2]!));

@@ -102,6 +102,23 @@ describe('the compiled service', () => {
     expect(stderr).toBe('Invalid configuration:\n  HUAWEICLOUD_SDK_AK: required when AUTH_MODE=service\n  HUAWEICLOUD_SDK_SK: required when AUTH_MODE=service\n');
   });
 
+  it('started a second time on the same port, says the address is in use and exits 1, without a stack', async () => {
+    const first = await startService({});
+    try {
+      const { port } = first.url;
+      const second = await runServiceToExit({ PORT: port });
+      expect(second.code).toBe(1);
+      expect(second.stderr).toBe(`Cannot listen on 127.0.0.1:${port}: the address is already in use (is another instance running?). Set PORT, or HOST, to a free one.\n`);
+      // Its built-in sandbox had started (and says so) before the port was tried; nothing claims to be ready.
+      expect(second.stdout.trim().split('\n').map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual([
+        expect.stringMatching(/^ECS_ENDPOINT is not set: using the built-in sandbox of ECS and IMS at http:\/\/127\.0\.0\.1:\d+\/ \(sample images only, no real data\)$/),
+      ]);
+      expect(await post(first.url)).toEqual({ status: 200, body: ANSWER });
+    } finally {
+      expect(await first.stop()).toBe(0);
+    }
+  });
+
   it('refuses to start on a bad setting, naming it', async () => {
     const { code, stderr, stdout } = await runServiceToExit({ PORT: 'eighty', IMAGES_MAX_IDS: '0' });
     expect(code).toBe(1);

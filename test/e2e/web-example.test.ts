@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { copyFile, readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize } from 'node:path';
@@ -18,6 +18,8 @@ import { until } from '../helpers/until.js';
 // sandbox as upstream.
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/web/', import.meta.url));
+// The picture docs/frontend.md shows: written by every run from what the test has just checked, so it cannot go stale.
+const DOCS_SCREENSHOT = fileURLToPath(new URL('../../docs/web-example.png', import.meta.url));
 const PROJECT_ID = '9c53a566cb3443ab910cf0daebca90c4';
 // The ids the page asks for (examples/web/src/main.ts): four sample images and one the sandbox always fails.
 const IMAGE_IDS = [DOCUMENTED_IMAGE.imageId, '3b6e2f1a-7c4d-4e8f-9a0b-1c2d3e4f5a6b', 'a2f7c9e1-5b3d-4c6a-8e9f-0d1c2b3a4e5f', 'c4d8e2f6-9a1b-4c3d-8e5f-7a9b1c3d5e7f', 'faded000-0000-4000-8000-000000005000'];
@@ -134,7 +136,10 @@ describe('examples/web in Chromium, on another origin than the service', () => {
       const metadata = await page.locator('#details tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.innerText)));
       expect(metadata).toEqual(DOCUMENTED_IMAGE.metadata.map(([key, value]) => [key, value]));
 
-      await saveScreenshot(page, 'web-example.png');
+      // The page names the endpoint it reads, here on a random port: the picture shows the one of `npm start`,
+      // which is what a reader following docs/frontend.md sees, so that the file changes only when the page does.
+      await page.locator('#endpoint').evaluate((code) => (code.textContent = 'http://localhost:4000/graphql'));
+      await copyFile(await saveScreenshot(page, 'web-example.png'), DOCS_SCREENSHOT);
       expect(consoleErrors).toEqual([]);
       // Nothing but the page's own origin and the service's: no CDN, font or telemetry call.
       expect(requested.filter((url) => ![exampleOrigin, running.origin].includes(new URL(url).origin))).toEqual([]);

@@ -17,8 +17,10 @@ export async function launchChromium(): Promise<Browser> {
   });
 }
 
-/** Saves the whole page as test-artifacts/`name`. */
-export async function saveScreenshot(page: Page, name: string): Promise<void> {
+/** Saves the whole page as test-artifacts/`name`, and returns the file's path. */
+export async function saveScreenshot(page: Page, name: string): Promise<string> {
   await mkdir(ARTIFACTS, { recursive: true });
-  await page.screenshot({ path: fileURLToPath(new URL(name, ARTIFACTS)), fullPage: true });
+  const path = fileURLToPath(new URL(name, ARTIFACTS));
+  await page.screenshot({ path, fullPage: true });
+  return path;
 }

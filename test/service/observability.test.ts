@@ -3,7 +3,8 @@ import { FAULTS } from '../../src/sandbox/faults.js';
 import { DOCUMENTED_IMAGE } from '../../src/sandbox/samples.js';
 import { captureLogs } from '../helpers/logs.js';
 import { scrape } from '../helpers/metrics.js';
-import { withStack } from '../helpers/stack.js';
+import { freePort } from '../helpers/redis.js';
+import { appFor, withStack } from '../helpers/stack.js';
 
 const P = DOCUMENTED_IMAGE.projectId;
 const DOC = DOCUMENTED_IMAGE.imageId;
@@ -94,6 +95,29 @@ describe('logs', () => {
         upstream: { status: 503, code: 'serviceUnavailable', requestId: expect.stringMatching(/^[0-9a-f]{32}$/) },
       });
     });
+  });
+
+  it('say why the upstream could not be reached: the root cause of a refused connection or an unknown host, never the token', async () => {
+    const refusedPort = await freePort();
+    const cases = [
+      { endpoint: `http://127.0.0.1:${refusedPort}`, cause: { code: 'ECONNREFUSED', message: `connect ECONNREFUSED 127.0.0.1:${refusedPort}` } },
+      // RFC 6761: no .invalid name ever resolves. A resolver that cannot be asked at all says EAI_AGAIN instead.
+      { endpoint: 'http://ecs.cn-north-4.invalid', cause: { code: expect.stringMatching(/^(ENOTFOUND|EAI_AGAIN)$/), message: expect.stringMatching(/^getaddrinfo (ENOTFOUND|EAI_AGAIN) ecs\.cn-north-4\.invalid$/) } },
+    ];
+    for (const { endpoint, cause } of cases) {
+      const logs = captureLogs();
+      const app = await appFor(new URL(endpoint), { logger: logs.logger, upstream: { retries: 0 } });
+      try {
+        const { body } = await app.query(`{ image(projectId: "${P}", id: "${DOC}") { id } }`, { headers: { 'x-auth-token': TOKEN } });
+        expect(body).toEqual({ data: { image: null }, errors: [expect.objectContaining({ message: 'ECS could not be reached.', extensions: { code: 'UPSTREAM_UNAVAILABLE' } })] });
+        expect(logs.lines.filter((line) => String(line['msg']).startsWith('upstream attempt failed'))).toEqual([
+          expect.objectContaining({ level: 40, imageId: DOC, outcome: 'unreachable', failure: 'unavailable', cause, msg: 'upstream attempt failed: ECS could not be reached.' }),
+        ]);
+        expect(logs.raw.join('\n')).not.toContain(TOKEN);
+      } finally {
+        await app.close();
+      }
+    }
   });
 
   it('replace an unusable X-Request-Id with a generated one', async () => {

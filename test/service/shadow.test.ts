@@ -71,6 +71,32 @@ describe('IMAGE_BACKEND=shadow', () => {
     ]);
   });
 
+  it('compares "does not exist" too: missing on both sides is a match, on one side a mismatch on exists', async () => {
+    const MISSING = '0badc0de-0000-4000-8000-000000000001';
+    const ONLY_IN_IMS = '0badc0de-0000-4000-8000-000000000002';
+    const { app, logs, shadow } = await shadowStack(
+      new Map<string, ImsAnswer>([
+        [ONLY_IN_IMS, { body: { images: [imageInfo({ ...DOCUMENTED_IMAGE, imageId: ONLY_IN_IMS })] } }],
+        [WINDOWS, { body: { images: [] } }],
+      ]),
+    );
+    const { body } = await app.query(`{ images(projectId: "${P}", ids: ${JSON.stringify([MISSING, ONLY_IN_IMS, WINDOWS])}) { id } }`);
+    // ECS answers, whatever IMS says: two images that do not exist, and the Windows image.
+    expect(body).toEqual({ data: { images: [null, null, { id: WINDOWS }] } });
+    await shadow.settled();
+
+    const metrics = await scrape(app.app);
+    expect(metrics.value('ecs_image_graph_shadow_comparisons_total', { result: 'match' })).toBe(1);
+    expect(metrics.value('ecs_image_graph_shadow_comparisons_total', { result: 'mismatch' })).toBe(2);
+    expect(metrics.labelSets('ecs_image_graph_shadow_mismatches_total')).toEqual([{ field: 'exists' }]);
+    expect(metrics.value('ecs_image_graph_shadow_mismatches_total', { field: 'exists' })).toBe(2);
+    const differences = logs.lines.filter((line) => String(line['msg']).startsWith('shadow:'));
+    expect(differences.sort((a, b) => String(a['imageId']).localeCompare(String(b['imageId'])))).toEqual([
+      expect.objectContaining({ level: 40, imageId: ONLY_IN_IMS, field: 'exists', ecs: false, ims: true, msg: 'shadow: ECS and IMS differ on exists' }),
+      expect.objectContaining({ level: 40, imageId: WINDOWS, field: 'exists', ecs: true, ims: false, msg: 'shadow: ECS and IMS differ on exists' }),
+    ]);
+  });
+
   it('never delays, fails or changes an answer: a slow or failing IMS is an ims_error, and a full cap drops the comparison', async () => {
     const { app, sandbox, shadow } = await shadowStack(
       new Map<string, ImsAnswer>([

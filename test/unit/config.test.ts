@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
-import { withGeneratedTables } from '../../scripts/readme-tables.js';
+import { DOCUMENTS, documentUrl, tablesIn, withGeneratedTables } from '../../scripts/doc-tables.js';
 
 /** The whole message, and nothing else: every problem, each on its line. */
 const exactly = (message: string) => new RegExp(`^${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
@@ -314,9 +314,16 @@ describe('loadConfig', () => {
   });
 });
 
-describe('README', () => {
-  it('documents every setting with its default, and every sandbox fault (run `npm run docs` after changing them)', async () => {
-    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
-    expect(readme).toBe(withGeneratedTables(readme));
+describe('the generated tables of the documentation', () => {
+  it.each(Object.keys(DOCUMENTS))('%s documents what the code says now (run `npm run docs` after changing it)', async (path) => {
+    const text = await readFile(documentUrl(path), 'utf8');
+    expect(text).toBe(withGeneratedTables(path, text));
+  });
+
+  it('are all in files the script rewrites: no page holds a table that `npm run docs` would miss', async () => {
+    const pages = ['README.md', ...(await readdir(documentUrl('docs/'))).filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`)];
+    const holding: string[] = [];
+    for (const page of pages) if (tablesIn(await readFile(documentUrl(page), 'utf8')).length > 0) holding.push(page);
+    expect(holding.sort()).toEqual(Object.keys(DOCUMENTS).sort());
   });
 });
