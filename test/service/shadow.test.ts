@@ -161,4 +161,25 @@ describe('IMAGE_BACKEND=shadow', () => {
     await shadow.settled();
     expect(sandbox.requests.filter(({ path }) => path.startsWith('/v2/cloudimages'))).toHaveLength(0);
   });
+
+  it("spends the caller's allowance on each comparison, and makes none the caller could not afford", async () => {
+    // Three calls an hour: the three ECS loads are let through (a load is never refused for a comparison), the
+    // comparisons then find the allowance spent.
+    const { app, sandbox, shadow } = await shadowStack(new Map(), { callers: { rate: { calls: 2, windowSeconds: 3600, burst: 1, burstWindowSeconds: 3600 } } });
+    const first = await app.query(imagesQuery([DOC]));
+    expect(first.body.errors).toBeUndefined();
+    await shadow.settled();
+    const second = await app.query(imagesQuery([WINDOWS]));
+    expect(second.body.errors).toBeUndefined();
+    await shadow.settled();
+    const third = await app.query(imagesQuery([WITH_USER_KEYS]));
+    expect(third.body.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'RATE_LIMITED' }) })]);
+    const paths = sandbox.requests.map(({ path }) => path);
+    // DOC: its load and its comparison (2 of 3); WINDOWS: its load (3 of 3), no comparison; then nothing.
+    expect(paths.filter((path) => path.startsWith('/v2.1/'))).toHaveLength(2);
+    expect(paths.filter((path) => path.startsWith('/v2/cloudimages'))).toHaveLength(1);
+    const metrics = await scrape(app.app);
+    expect(metrics.value('ecs_image_graph_shadow_dropped_total', { reason: 'caller_allowance' })).toBe(1);
+    expect(metrics.value('ecs_image_graph_shadow_comparisons_total', { result: 'match' })).toBe(1);
+  });
 });

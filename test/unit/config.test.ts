@@ -40,7 +40,7 @@ describe('loadConfig', () => {
         retryBudget: { percent: 20, minPerSecond: 5 },
         circuit: { failureRate: 0.5, windowMs: 10_000, minCalls: 20, halfOpenAfterMs: 5000 },
       },
-      callers: { auth: { mode: 'passthrough' }, rate: { calls: 20, windowSeconds: 1, burst: 200, burstWindowSeconds: 10 }, refusalTtlMs: 5000 },
+      callers: { auth: { mode: 'passthrough' }, rate: { calls: 20, windowSeconds: 1, burst: 200, burstWindowSeconds: 10 }, refusalTtlMs: 5000, refusalsPerAddressPerMinute: 20 },
       cache: { ttlMs: 60_000, notFoundTtlMs: 10_000, staleIfErrorMs: 300_000, maxBytes: 64 * 1024 * 1024, redisUrl: undefined, keySecret: undefined },
       limits: {
         imagesMaxIds: 100,
@@ -54,7 +54,7 @@ describe('loadConfig', () => {
         maxCost: 5000,
         maxDirectives: 20,
       },
-      telemetry: { otlpEndpoint: undefined, serviceName: 'ecs-image-graph', logLevel: 'info' },
+      telemetry: { metricsPort: undefined, otlpEndpoint: undefined, serviceName: 'ecs-image-graph', logLevel: 'info' },
     });
   });
 
@@ -107,6 +107,9 @@ describe('loadConfig', () => {
       UPSTREAM_CALLS_PER_CALLER_PER_SECOND: '50',
       UPSTREAM_CALLS_PER_CALLER_BURST: '120',
       UPSTREAM_AUTH_FAILURE_CACHE_SECONDS: '3',
+      UPSTREAM_REFUSALS_PER_ADDRESS_PER_MINUTE: '7',
+      JWT_MAX_AGE_SECONDS: '600',
+      METRICS_PORT: '9464',
       CIRCUIT_FAILURE_RATE: '0.25',
       CIRCUIT_WINDOW_MS: '30000',
       CIRCUIT_MIN_CALLS: '5',
@@ -184,10 +187,11 @@ describe('loadConfig', () => {
           secretKey: 'sk-example',
           securityToken: 'sts-token',
           allowedProjectIds: new Set(['9c53a566cb3443ab910cf0daebca90c4', '0f1e2d3c4b5a69788796a5b4c3d2e1f0']),
-          callers: { kind: 'jwt', jwksUrl: new URL('https://auth.example.com/.well-known/jwks.json'), issuer: 'https://auth.example.com/', audience: 'ecs-image-graph', maxTokenAgeSeconds: 86_400 },
+          callers: { kind: 'jwt', jwksUrl: new URL('https://auth.example.com/.well-known/jwks.json'), issuer: 'https://auth.example.com/', audience: 'ecs-image-graph', maxTokenAgeSeconds: 600 },
         },
         rate: { calls: 50, windowSeconds: 1, burst: 120, burstWindowSeconds: 10 },
         refusalTtlMs: 3000,
+        refusalsPerAddressPerMinute: 7,
       },
       cache: { ttlMs: 30_000, notFoundTtlMs: 0, staleIfErrorMs: 60_000, maxBytes: 1_048_576, redisUrl: 'redis://127.0.0.1:6380/2', keySecret: 'k'.repeat(40) },
       limits: {
@@ -202,7 +206,7 @@ describe('loadConfig', () => {
         maxCost: 900,
         maxDirectives: 2,
       },
-      telemetry: { otlpEndpoint: 'http://collector:4318/', serviceName: 'images', logLevel: 'debug' },
+      telemetry: { metricsPort: 9464, otlpEndpoint: 'http://collector:4318/', serviceName: 'images', logLevel: 'debug' },
     });
   });
 
