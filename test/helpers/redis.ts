@@ -43,8 +43,11 @@ export async function startRedis(): Promise<RedisServer> {
   };
 }
 
-/** No persistence: a cache only. docker-compose.yml runs `redis-server` with the same arguments. */
-export const REDIS_ARGS = ['--save', '', '--appendonly', 'no'];
+/**
+ * No persistence (a cache only), and a memory bound with the eviction every key of the service allows (each has a
+ * TTL: docs/caching.md, "Sizing Redis"). docker-compose.yml runs `redis-server` with the same arguments.
+ */
+export const REDIS_ARGS = ['--save', '', '--appendonly', 'no', '--maxmemory', '256mb', '--maxmemory-policy', 'volatile-lru'];
 
 async function launch(port: number): Promise<ChildProcess> {
   const child = spawn('redis-server', [...REDIS_ARGS, '--port', String(port), '--bind', '127.0.0.1'], {
