@@ -1,220 +1,40 @@
 /**
- * An attacker's scripts against a fresh service with its defaults: each abuse of the abuse-resistance
- * issue, run over real HTTP against the service and the sandbox as separate processes, with the figure it
- * reaches. Prints figures; asserts nothing (the tests prove each refusal; this measures what it costs).
- * Usage: npm run abuse [-- --seconds 5]
+ * An attacker's scripts against fresh services with their defaults: each abuse of the abuse-resistance issues,
+ * run over real HTTP against the service and the sandbox as separate processes, with the figure it reaches.
+ * Prints figures; asserts nothing (the tests prove each refusal; this measures what it costs).
+ * Usage: npm run abuse [-- --seconds 5 --names-seconds 80 --only round-one,round-two]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { connect } from 'node:net';
 import { parseArgs } from 'node:util';
-import { Agent, request } from 'undici';
-import { FAULTS } from '../src/sandbox/faults.js';
-import { SAMPLE_IMAGES, SAMPLE_PROJECT_ID } from '../src/sandbox/samples.js';
-import { startRedis } from '../test/helpers/redis.js';
+import { agent, startSandbox } from './abuse/harness.js';
+import { roundOne } from './abuse/round-one.js';
+import { roundTwo } from './abuse/round-two.js';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' } } });
-const SECONDS = Number(values.seconds);
-const P = SAMPLE_PROJECT_ID;
-const UBUNTU = SAMPLE_IMAGES[2]!.imageId; // the 20-key sample
-const uuid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
-const project = (n: number) => n.toString(16).padStart(32, 'c');
-const agent = new Agent({ connections: 64 });
-/** Every process this script starts, stopped however it ends. */
-const children: ChildProcess[] = [];
-process.once('exit', () => children.forEach((child) => child.kill('SIGKILL')));
-
-interface Program {
-  readonly url: URL;
-  readonly child: ChildProcess;
-}
-
-/** Runs `src/<entry>` in a process of its own (tsx), and resolves once it logs the line `ready` matches. */
-async function run(entry: string, ready: RegExp, env: Record<string, string> = {}): Promise<Program> {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], { env: { PATH: process.env['PATH'] ?? '', PORT: '0', LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(child);
-  let output = '';
-  const url = await new Promise<URL>((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = ready.exec(output);
-      if (match?.[1]) resolve(new URL(match[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`${entry} exited with ${code}: ${output}`)));
-  });
-  child.stdout!.resume();
-  return { url, child };
-}
-
-const startSandbox = () => run('src/sandbox/main.ts', /listening at (\S+?)"/);
-const startService = (env: Record<string, string>) => run('src/main.ts', /GraphQL endpoint ready at (\S+?)"/, { LOG_LEVEL: 'info', ...env });
-
-async function post(url: URL, body: unknown, headers: Record<string, string> = {}) {
-  const started = performance.now();
-  const response = await request(url, { method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/json', 'x-auth-token': 'attacker', ...headers }, body: JSON.stringify(body) });
-  const text = await response.body.text();
-  return { status: response.statusCode, bytes: Buffer.byteLength(text), ms: performance.now() - started, code: /"code":"(\w+)"/.exec(text)?.[1] };
-}
-
-/** Upstream calls the service has made so far, from its /metrics. */
-async function upstreamCalls(service: URL): Promise<number> {
-  const text = await (await request(new URL('/metrics', service), { dispatcher: agent })).body.text();
-  return [...text.matchAll(/^ecs_image_graph_upstream_requests_total\{[^}]*\} (\d+)$/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
-}
-
-/** Runs `attack` in `loops` loops for SECONDS while a bystander asks `{ __typename }` in a loop; the bystander's worst and median wait. */
-async function underLoad(service: URL, loops: number, attack: () => Promise<unknown>) {
-  const until = performance.now() + SECONDS * 1000;
-  let attacks = 0;
-  const attackers = Array.from({ length: loops }, async () => {
-    while (performance.now() < until) {
-      await attack();
-      attacks += 1;
-    }
-  });
-  const waits: number[] = [];
-  while (performance.now() < until) waits.push((await post(service, { query: '{ __typename }' })).ms);
-  await Promise.all(attackers);
-  waits.sort((a, b) => a - b);
-  return { attacks, worstMs: Math.round(waits.at(-1) ?? 0), medianMs: Math.round(waits[Math.floor(waits.length / 2)] ?? 0) };
-}
-
-const print = (name: string, figure: string) => console.log(`${name.padEnd(58)} ${figure}`);
-const sandbox = await startSandbox();
-const service = await startService({ ECS_ENDPOINT: sandbox.url.href });
-console.log(`node ${process.version}, ${SECONDS} s per loop; service with its defaults (passthrough) against the sandbox\n`);
-
-// Response amplification.
-const elevenFields = `query ($ids: [ID!]!) { ${Array.from({ length: 11 }, (_, n) => `f${n}: images(projectId: "${P}", ids: $ids) { id metadata { key value } }`).join(' ')} }`;
-const amplify = { query: elevenFields, variables: { ids: Array(100).fill(UBUNTU) } };
-let calls = await upstreamCalls(service.url);
-const one = await post(service.url, amplify);
-print('11 images fields x the same 100 ids (metadata)', `${one.status} ${one.code}, ${one.bytes} B, ${Math.round(one.ms)} ms, ${(await upstreamCalls(service.url)) - calls} upstream calls`);
-const four = await underLoad(service.url, 4, () => post(service.url, amplify));
-print('  4 of them in loops: { __typename } waits', `median ${four.medianMs} ms, worst ${four.worstMs} ms (${four.attacks} attacks)`);
-const largest = { query: `query ($ids: [ID!]!) { a: images(projectId: "${P}", ids: $ids) { id osType metadata { key value } } b: images(projectId: "${P}", ids: $ids) { id osType metadata { key value } } }`, variables: { ids: Array(100).fill(UBUNTU) } };
-const allowed = await post(service.url, largest);
-const eight = await underLoad(service.url, 8, () => post(service.url, largest));
-print('8 loops of the largest allowed operation (200 results)', `${allowed.bytes} B each; { __typename } median ${eight.medianMs} ms, worst ${eight.worstMs} ms`);
-
-// Upstream amplification.
-const lists = Array.from({ length: 20 }, (_, list) => Array.from({ length: 100 }, (_, n) => uuid(list * 100 + n)));
-const twentyAliases = { query: `query (${lists.map((_, n) => `$l${n}: [ID!]!`).join(', ')}) { ${lists.map((_, n) => `${n ? `f${n}: ` : ''}images(projectId: "${P}", ids: $l${n}) { id }`).join(' ')} }`, variables: Object.fromEntries(lists.map((list, n) => [`l${n}`, list])) };
-const entities = { query: 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Image { id } } }', variables: { r: Array.from({ length: 819 }, (_, n) => ({ __typename: 'Image', projectId: P, id: uuid(n) })) } };
-const projects = { query: `query ($ids: [ID!]!) { ${Array.from({ length: 21 }, (_, n) => `${n ? `f${n}: ` : ''}images(projectId: "${project(n)}", ids: $ids) { id }`).join(' ')} }`, variables: { ids: lists[0] } };
-for (const [name, body] of [['20 aliases x 100 distinct ids', twentyAliases], ['21 images fields x 21 projects', projects], ['_entities with 819 representations', entities]] as const) {
-  calls = await upstreamCalls(service.url);
-  const answer = await post(service.url, body);
-  print(name, `${answer.status} ${answer.code}, ${(await upstreamCalls(service.url)) - calls} upstream calls`);
-}
-const throttled = { query: `{ ${Array.from({ length: 20 }, (_, n) => `i${n}: image(projectId: "${project(n)}", id: "${FAULTS.throttledNoRetryAfter.imageId}") { id }`).join(' ')} }` };
-calls = await upstreamCalls(service.url);
-for (let n = 0; n < 5; n += 1) await post(service.url, throttled, { 'x-auth-token': `throttled-${n}` });
-print('100 images against an upstream answering 429', `${(await upstreamCalls(service.url)) - calls} upstream calls`);
-calls = await upstreamCalls(service.url);
-const junkStarted = performance.now();
-const junk = await underLoad(service.url, 2, () => post(service.url, { query: `{ image(projectId: "${P}", id: "${FAULTS.unauthorized.imageId}") { id } }` }, { 'x-auth-token': 'junk' }));
-const junkCalls = (await upstreamCalls(service.url)) - calls;
-print('a junk token (401) in 2 loops', `${junkCalls} upstream calls in ${((performance.now() - junkStarted) / 1000).toFixed(1)} s (${junk.attacks} requests)`);
-calls = await upstreamCalls(service.url);
-const rated = await underLoad(service.url, 4, () => post(service.url, { query: `{ images(projectId: "${P}", ids: ${JSON.stringify(Array.from({ length: 100 }, () => uuid(Math.floor(Math.random() * 1e9))))}) { id } }` }, { 'x-auth-token': 'one-caller' }));
-print('one caller, 4 loops of 100 fresh ids', `${((await upstreamCalls(service.url)) - calls) / SECONDS} upstream calls/s (${rated.attacks} requests)`);
-
-// Service mode: a caller with no credential.
-const serviceMode = await startService({
-  ECS_ENDPOINT: sandbox.url.href,
-  AUTH_MODE: 'service',
-  HUAWEICLOUD_SDK_AK: 'AKEXAMPLE',
-  HUAWEICLOUD_SDK_SK: 'sk-example',
-  ALLOWED_PROJECT_IDS: [P, ...Array.from({ length: 21 }, (_, n) => project(n))].join(','),
-  JWT_JWKS_URL: 'http://127.0.0.1:9/jwks.json',
-  JWT_ISSUER: 'https://auth.example.com/',
-  JWT_AUDIENCE: 'ecs-image-graph',
+const ROUNDS = { 'round-one': roundOne, 'round-two': roundTwo };
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '5' },
+    'names-seconds': { type: 'string', default: '80' },
+    only: { type: 'string', default: Object.keys(ROUNDS).join(',') },
+    help: { type: 'boolean', default: false },
+  },
 });
-calls = await upstreamCalls(serviceMode.url);
-const signed = await underLoad(serviceMode.url, 4, () => post(serviceMode.url, { query: `{ images(projectId: "${P}", ids: ${JSON.stringify(lists[0])}) { id } }` }));
-print('service mode, no JWT, 4 loops of 100 ids', `${((await upstreamCalls(serviceMode.url)) - calls) / SECONDS} signed calls/s (${signed.attacks} requests)`);
-serviceMode.child.kill('SIGTERM');
-
-// A frozen Redis: the same service with no Redis, with Redis, and with Redis frozen (SIGSTOP), each warmed up;
-// frozen long enough for a probe (every 5 s) to be part of it.
-const redis = await startRedis();
-const [plain, withRedis] = await Promise.all([
-  startService({ ECS_ENDPOINT: sandbox.url.href }),
-  startService({ ECS_ENDPOINT: sandbox.url.href, REDIS_URL: redis.url, CACHE_KEY_SECRET: 'x'.repeat(32) }),
-]);
-await throughput(plain.url, 1);
-await throughput(withRedis.url, 1);
-const withoutRedis = await throughput(plain.url, 4);
-const healthy = await throughput(withRedis.url, 4);
-redis.freeze();
-const firstSecond = await throughput(withRedis.url, 1);
-const frozen = await throughput(withRedis.url, 8);
-redis.thaw();
-print('operations/s: no Redis / Redis / frozen (1st s, next 8 s)', `${withoutRedis} / ${healthy} / ${firstSecond}, then ${frozen}: ${(frozen / withoutRedis).toFixed(2)}x the figure with no Redis`);
-for (const program of [plain, withRedis]) program.child.kill('SIGTERM');
-await redis.stop();
-
-// Smaller ones.
-const mutation = await post(service.url, { query: `mutation { image(projectId: "${P}", id: "${UBUNTU}") { id } }` });
-print('a mutation', `${mutation.status} ${mutation.code}`);
-const lying = await lyingBody(service.url);
-print('a body shorter than its Content-Length', `connection closed after ${(lying / 1000).toFixed(1)} s`);
-print('keep-alive clients during SIGTERM', `${await resetsDuringShutdown()} ECONNRESET`);
-
-service.child.kill('SIGTERM');
+if (values.help) {
+  process.stdout.write(
+    'npm run abuse [-- options]\n' +
+      '  --seconds N         how long each loop of an attack runs (5)\n' +
+      '  --names-seconds N   how long the flood of random operation and client names runs (80)\n' +
+      `  --only a,b          which rounds to run (${Object.keys(ROUNDS).join(', ')}; all by default)\n`,
+  );
+  process.exit(0);
+}
+const seconds = Number(values.seconds);
+const sandbox = await startSandbox();
+console.log(`node ${process.version}, ${seconds} s per loop; services with their defaults against the sandbox\n`);
+for (const name of values.only.split(',')) {
+  if (!(name in ROUNDS)) throw new Error(`no round ${name}: ${Object.keys(ROUNDS).join(', ')}`);
+  console.log(`--- ${name}`);
+  if (name === 'round-one') await roundOne(sandbox, seconds);
+  else await roundTwo(sandbox, seconds, Number(values['names-seconds']));
+}
 sandbox.child.kill('SIGTERM');
 await agent.close();
-
-/** Operations per second over `seconds`: 16 loops of one image, each with a token of its own (no cache hit, no shared call). */
-async function throughput(url: URL, seconds: number): Promise<number> {
-  const until = performance.now() + seconds * 1000;
-  let operations = 0;
-  let token = 0;
-  await Promise.all(
-    Array.from({ length: 16 }, async () => {
-      while (performance.now() < until) {
-        await post(url, { query: `{ image(projectId: "${P}", id: "${UBUNTU}") { id osType } }` }, { 'x-auth-token': `fresh-${(token += 1)}` });
-        operations += 1;
-      }
-    }),
-  );
-  return Math.round(operations / seconds);
-}
-
-/** Sends headers announcing 1,000 bytes and 9 of them; resolves with how long the server kept the connection. */
-async function lyingBody(url: URL): Promise<number> {
-  const socket = connect(Number(url.port), url.hostname);
-  await once(socket, 'connect');
-  const started = performance.now();
-  socket.write('POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"query":');
-  socket.resume();
-  await once(socket, 'close');
-  return performance.now() - started;
-}
-
-/** Keep-alive clients in loops while the service shuts down: how many requests died with ECONNRESET. */
-async function resetsDuringShutdown(): Promise<number> {
-  const target = await startService({ ECS_ENDPOINT: sandbox.url.href });
-  const keepAlive = new Agent({ connections: 8, keepAliveTimeout: 30_000 });
-  let resets = 0;
-  let stopped = false;
-  const loops = Array.from({ length: 8 }, async () => {
-    while (!stopped) {
-      try {
-        const response = await request(target.url, { method: 'POST', dispatcher: keepAlive, headers: { 'content-type': 'application/json', 'x-auth-token': 't' }, body: JSON.stringify({ query: `{ image(projectId: "${P}", id: "${UBUNTU}") { id } }` }) });
-        await response.body.dump();
-      } catch (error) {
-        if ((error as { code?: string }).code === 'ECONNRESET' || String((error as Error).message).includes('other side closed')) resets += 1;
-        else if (!stopped) await new Promise((resolve) => setTimeout(resolve, 5));
-      }
-    }
-  });
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  target.child.kill('SIGTERM');
-  await once(target.child, 'exit');
-  stopped = true;
-  await Promise.all(loops);
-  await keepAlive.close();
-  return resets;
-}

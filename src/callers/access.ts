@@ -60,7 +60,7 @@ export function createAccess(
 /** In service mode, whose rate a request spends: the verified JWT's subject, or the one shared key of a network-isolated deployment. */
 function callerIdentity(callers: ServiceCallers, timing: KeySetTiming): (request: Request) => Promise<{ rateKey: string } | Exclude<CallerOrRefusal, { caller: Caller }>> {
   if (callers.kind === 'network') return async () => ({ rateKey: 'service' });
-  const keys = new KeySet(callers.jwksUrl, timing);
+  const keys = new KeySet(callers.jwksUrl, { ...timing, maxAgeMs: callers.jwksRefreshMs });
   return async (request) => {
     const token = /^Bearer\s+(\S+)$/i.exec(request.headers.get('authorization') ?? '')?.[1];
     if (!token) return { refusal: 'No credential: send a JWT in the Authorization header (Bearer).' };

@@ -65,8 +65,8 @@ interface Fetched {
 export class KeySet {
   private fetched: Fetched | undefined;
   private refreshing: Promise<Fetched> | undefined;
-  /** No fetch starts before this (epoch ms): the backoff after failures, or the cooldown after an unknown key. */
-  private nextFetchAt = 0;
+  /** No fetch starts before this (epoch ms): the backoff after failures. */
+  private backoffUntil = 0;
   private failures = 0;
 
   constructor(
@@ -85,7 +85,7 @@ export class KeySet {
     } catch (error) {
       // A key the set lacks: perhaps the provider rotated its keys. Ask again, but not for every such token; if the
       // set cannot be had now, the token stays refused by the keys known.
-      if (!(error instanceof joseErrors.JWKSNoMatchingKey) || !this.mayFetch()) throw error;
+      if (!(error instanceof joseErrors.JWKSNoMatchingKey) || this.now() - fetched.at < this.timing.unknownKeyCooldownMs || !this.mayFetch()) throw error;
       const refreshed = await this.awaitRefresh().catch(() => undefined);
       if (!refreshed) throw error;
       return refreshed.keys(header, token);
@@ -104,12 +104,12 @@ export class KeySet {
     const fetched = await Promise.race([this.refresh().catch(() => undefined), giveUp]);
     waiting.abort();
     if (fetched) return fetched;
-    throw new KeySetUnavailable('No key can be had to check the JWT: the key set that signs them (JWT_JWKS_URL) cannot be fetched now.', Math.max(0, this.nextFetchAt - this.now()));
+    throw new KeySetUnavailable('No key can be had to check the JWT: the key set that signs them (JWT_JWKS_URL) cannot be fetched now.', Math.max(0, this.backoffUntil - this.now()));
   }
 
-  /** Whether a fetch is under way or may start now. */
+  /** Whether a fetch is under way or may start now (not during a backoff). */
   private mayFetch(): boolean {
-    return this.refreshing !== undefined || this.now() >= this.nextFetchAt;
+    return this.refreshing !== undefined || this.now() >= this.backoffUntil;
   }
 
   /** One fetch at a time, and none during a backoff or a cooldown (then the one under way, or a rejection). */
@@ -120,12 +120,11 @@ export class KeySet {
       .then((keys) => {
         this.failures = 0;
         this.fetched = { keys, at: this.now() };
-        this.nextFetchAt = this.now() + this.timing.unknownKeyCooldownMs;
         return this.fetched;
       })
       .catch((error: unknown) => {
         this.failures += 1;
-        this.nextFetchAt = this.now() + Math.min(this.timing.backoffMs * 2 ** (this.failures - 1), this.timing.maxBackoffMs);
+        this.backoffUntil = this.now() + Math.min(this.timing.backoffMs * 2 ** (this.failures - 1), this.timing.maxBackoffMs);
         throw error;
       })
       .finally(() => (this.refreshing = undefined));

@@ -31,6 +31,10 @@ export const CALLER_SETTINGS = {
   }),
   JWT_ISSUER: str({ default: '', desc: 'The `iss` every caller JWT must carry, for `SERVICE_CALLER_AUTH=jwt` (required there).' }),
   JWT_AUDIENCE: str({ default: '', desc: 'The `aud` every caller JWT must include, for `SERVICE_CALLER_AUTH=jwt` (required there).' }),
+  JWT_JWKS_REFRESH_SECONDS: integer(10, 86_400)({
+    default: 600,
+    desc: 'How old the key set of `JWT_JWKS_URL` may get before it is fetched again, in the background: tokens are verified with the keys held meanwhile, and for as long as the key set cannot be fetched.',
+  }),
   JWT_MAX_AGE_SECONDS: integer(60, 31 * 86_400)({
     default: 86_400,
     desc: 'Longest lifetime a caller JWT may have, from its `iat` (or from now, without one) to its `exp`; a longer-lived token is refused as if it were invalid. Gateways and identity providers mint tokens of minutes to hours.',
@@ -55,7 +59,15 @@ export const CALLER_SETTINGS = {
 
 /** How service mode knows who calls it: a verified JWT, or nobody but the gateway can reach it. */
 export type ServiceCallers =
-  | { readonly kind: 'jwt'; readonly jwksUrl: URL; readonly issuer: string; readonly audience: string; readonly maxTokenAgeSeconds: number }
+  | {
+      readonly kind: 'jwt';
+      readonly jwksUrl: URL;
+      /** How old the key set may get before a background refresh. */
+      readonly jwksRefreshMs: number;
+      readonly issuer: string;
+      readonly audience: string;
+      readonly maxTokenAgeSeconds: number;
+    }
   | { readonly kind: 'network' };
 
 /** Whose identity calls the upstream. */
@@ -122,7 +134,14 @@ export function readCallers(env: CallerEnv) {
           callers:
             callersKind(env) === 'network'
               ? { kind: 'network' }
-              : { kind: 'jwt', jwksUrl: new URL(env.JWT_JWKS_URL), issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, maxTokenAgeSeconds: env.JWT_MAX_AGE_SECONDS },
+              : {
+                  kind: 'jwt',
+                  jwksUrl: new URL(env.JWT_JWKS_URL),
+                  jwksRefreshMs: env.JWT_JWKS_REFRESH_SECONDS * 1000,
+                  issuer: env.JWT_ISSUER,
+                  audience: env.JWT_AUDIENCE,
+                  maxTokenAgeSeconds: env.JWT_MAX_AGE_SECONDS,
+                },
         }
       : { mode: 'passthrough' };
   const rate: CallerRate = { calls: env.UPSTREAM_CALLS_PER_CALLER_PER_SECOND, windowSeconds: 1, burst: env.UPSTREAM_CALLS_PER_CALLER_BURST, burstWindowSeconds: 10 };

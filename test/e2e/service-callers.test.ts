@@ -27,7 +27,7 @@ beforeAll(async () => {
     ...KEY,
     securityToken: undefined,
     allowedProjectIds: new Set([P]),
-    callers: { kind: 'jwt', jwksUrl: jwks.url, issuer: ISSUER, audience: AUDIENCE, maxTokenAgeSeconds: 3600 },
+    callers: { kind: 'jwt', jwksUrl: jwks.url, issuer: ISSUER, audience: AUDIENCE, jwksRefreshMs: 600_000, maxTokenAgeSeconds: 3600 },
   };
   service = await appFor(sandbox.url, {
     logger: logs.logger,

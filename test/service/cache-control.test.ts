@@ -61,7 +61,7 @@ describe('Cache-Control on every GraphQL response', () => {
     });
     const jwks = await startJwks();
     try {
-      await withStack({ cache: CACHED, callers: { auth: service({ kind: 'jwt', jwksUrl: jwks.url, issuer: ISSUER, audience: AUDIENCE, maxTokenAgeSeconds: 3600 }) } }, async (stack) => {
+      await withStack({ cache: CACHED, callers: { auth: service({ kind: 'jwt', jwksUrl: jwks.url, issuer: ISSUER, audience: AUDIENCE, jwksRefreshMs: 600_000, maxTokenAgeSeconds: 3600 }) } }, async (stack) => {
         const authorization = `Bearer ${await jwks.sign({ sub: 'alice' })}`;
         expect(await cacheHeaders(stack, `{ ${image(DOC)} }`, { headers: { authorization } })).toEqual({
           cacheControl: 'private, max-age=60',

@@ -25,7 +25,7 @@ function serviceFor(jwks: Jwks): Promise<TestApp> {
     ...KEY,
     securityToken: undefined,
     allowedProjectIds: new Set([P]),
-    callers: { kind: 'jwt', jwksUrl: jwks.url, issuer: ISSUER, audience: AUDIENCE, maxTokenAgeSeconds: MAX_AGE },
+    callers: { kind: 'jwt', jwksUrl: jwks.url, issuer: ISSUER, audience: AUDIENCE, jwksRefreshMs: 600_000, maxTokenAgeSeconds: MAX_AGE },
   };
   return appFor(sandbox.url, { callers: { auth } });
 }

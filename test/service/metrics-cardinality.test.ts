@@ -63,7 +63,7 @@ describe('/metrics under a flood of random operation and client names', () => {
       secretKey: 'secret',
       securityToken: undefined,
       allowedProjectIds: new Set([P]),
-      callers: { kind: 'jwt', jwksUrl: jwks.url, issuer: 'https://auth.example.test/', audience: 'ecs-image-graph', maxTokenAgeSeconds: 3600 },
+      callers: { kind: 'jwt', jwksUrl: jwks.url, issuer: 'https://auth.example.test/', audience: 'ecs-image-graph', jwksRefreshMs: 600_000, maxTokenAgeSeconds: 3600 },
     };
     try {
       await withStack({ callers: { auth } }, async (stack) => {

@@ -187,7 +187,7 @@ describe('loadConfig', () => {
           secretKey: 'sk-example',
           securityToken: 'sts-token',
           allowedProjectIds: new Set(['9c53a566cb3443ab910cf0daebca90c4', '0f1e2d3c4b5a69788796a5b4c3d2e1f0']),
-          callers: { kind: 'jwt', jwksUrl: new URL('https://auth.example.com/.well-known/jwks.json'), issuer: 'https://auth.example.com/', audience: 'ecs-image-graph', maxTokenAgeSeconds: 600 },
+          callers: { kind: 'jwt', jwksUrl: new URL('https://auth.example.com/.well-known/jwks.json'), issuer: 'https://auth.example.com/', audience: 'ecs-image-graph', jwksRefreshMs: 600_000, maxTokenAgeSeconds: 600 },
         },
         rate: { calls: 50, windowSeconds: 1, burst: 120, burstWindowSeconds: 10 },
         refusalTtlMs: 3000,

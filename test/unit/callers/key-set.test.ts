@@ -106,4 +106,13 @@ describe('the key set of callers\' JWTs (JWT_JWKS_URL)', () => {
     expect(jwks.fetches).toBe(2); // the backoff after that failure
     expect(await verify()).toBe('alice');
   });
+
+  it('refreshes at its age even when that is shorter than the cooldown for unknown keys (JWT_JWKS_REFRESH_SECONDS=10)', async () => {
+    keySet = new KeySet(jwks.url, { ...TIMING, maxAgeMs: 10_000 }, () => now);
+    expect(await verify()).toBe('alice');
+    now += 10_001;
+    expect(await verify()).toBe('alice');
+    await settled();
+    expect(jwks.fetches).toBe(2);
+  });
 });
