@@ -41,16 +41,17 @@ const WORKERS = { editorWorkerService: 'editor.worker', json: 'json.worker', gra
 async function build(): Promise<GraphiQLAssets> {
   const started = performance.now();
   const source = await import('@graphql-yoga/render-graphiql/graphiql');
-  const pending = new Map<string, { type: string; content: string | Uint8Array<ArrayBuffer> }>();
+  const pending = new Map<string, { type: string; bytes: Uint8Array<ArrayBuffer> }>();
   const add = (name: string, extension: string, type: string, content: string | Uint8Array<ArrayBuffer>) => {
-    const path = `${ASSET_PREFIX}${name}.${contentHash(typeof content === 'string' ? Buffer.from(content) : content)}.${extension}`;
-    pending.set(path, { type, content });
+    const bytes = typeof content === 'string' ? Buffer.from(content) : content;
+    const path = `${ASSET_PREFIX}${name}.${contentHash(bytes)}.${extension}`;
+    pending.set(path, { type, bytes });
     return path;
   };
 
   // The stylesheet embeds its fonts and images as data: URLs (36 fonts, of which a page uses a few): each
-  // becomes a file, named relative to the stylesheet, so that the policy needs no `data:` and a browser
-  // downloads only the fonts it draws with.
+  // becomes a file, named relative to the stylesheet, so that font-src needs no `data:` and a browser
+  // downloads only the fonts it draws with (the stylesheet goes from 0.8 MB to 0.24 MB, 32 KB in brotli).
   const css = source.css.replace(DATA_URL_IN_CSS, (_match, _quote: string, type: string, base64: string) => {
     const path = add(type.split('/')[0]!, extensionOf(type), type, Buffer.from(base64, 'base64'));
     return `url(${path.slice(ASSET_PREFIX.length)})`;
@@ -70,7 +71,7 @@ async function build(): Promise<GraphiQLAssets> {
 
   // One file at a time: see staticFile.
   const files = new Map<string, StaticFile>();
-  for (const [path, { type, content }] of pending) files.set(path, await staticFile(type, content));
+  for (const [path, { type, bytes }] of pending) files.set(path, await staticFile(type, bytes));
   return { files, ...paths, buildMs: performance.now() - started };
 }
 
