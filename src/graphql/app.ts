@@ -1,9 +1,9 @@
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, useReadinessCheck } from 'graphql-yoga';
 import type { DeprecationNotice, ServerConfig } from '../config/index.js';
 import { createContextFactory, type Context, type ContextDeps } from './context.js';
 import { maskError } from './errors.js';
+import { useGraphiQLFiles } from './graphiql.js';
 import { yogaLogger, type Logger } from '../observability/logger.js';
 import { useGraphQLMetrics } from './plugins/graphql-metrics.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -56,7 +56,8 @@ function corsFor(origins: readonly string[]) {
 
 /**
  * The GraphQL server as a fetch handler: no environment, no listening. `main.ts` serves it; tests call it.
- * Endpoints: /graphql (GraphQL, and GraphiQL for browsers), /healthz, /readyz, and /metrics unless it has a port of its own.
+ * Endpoints: /graphql (GraphQL, and GraphiQL for browsers, with its files under /graphiql/), /healthz, /readyz, and
+ * /metrics unless it has a port of its own.
  */
 export function createApp(deps: AppDeps) {
   const records = createOperationRecords({ deadlineMs: deps.limits.deadlineMs, maxResponseBytes: deps.limits.maxResponseBytes, tracing: deps.tracing, logger: deps.logger });
@@ -72,9 +73,9 @@ export function createApp(deps: AppDeps) {
     // Counted by useBodyLimit instead, which reads a body with a Content-Length as it is.
     maxRequestBodySize: false,
     cors: corsFor(deps.server.corsOrigins),
-    // The self-contained GraphiQL: Yoga's default page loads its scripts from a CDN and is blank offline.
-    renderGraphiQL,
-    graphiql: deps.server.graphiql ? { title: 'ecs-image-graph', defaultQuery: EXAMPLE_QUERY } : false,
+    // Served by useGraphiQLFiles instead: Yoga's default page loads its scripts from a CDN (blank offline), and
+    // @graphql-yoga/render-graphiql inlines them all in a 9 MB page sent whole on every open (issue 17).
+    graphiql: false,
     plugins: [
       records.plugin,
       useReadinessCheck({ endpoint: '/readyz', check: () => deps.isReady() }),
@@ -87,6 +88,8 @@ export function createApp(deps: AppDeps) {
       useDeprecationHeaders(deps.deprecation, records),
       useRequestErrorStatus(),
       useCompiledExecution(schema),
+      // Last: its onResponse sets its files' Cache-Control after useCacheControl has said no-store.
+      ...(deps.server.graphiql ? [useGraphiQLFiles({ endpoint: GRAPHQL_ENDPOINT, options: { title: 'ecs-image-graph', defaultQuery: EXAMPLE_QUERY }, logger: deps.logger })] : []),
     ],
   });
 }
