@@ -11,6 +11,7 @@ import type { Tracing } from '../observability/tracing.js';
 import { limitPlugins } from './plugins/limits.js';
 import { useBodyLimit } from './plugins/body-limit.js';
 import { useCompiledExecution } from './plugins/compiled-execution.js';
+import { useLargeResponseCompression } from './plugins/compression.js';
 import { useCacheControl, type CacheVisibility } from './plugins/cache-control.js';
 import { useDeprecationHeaders } from './plugins/deprecation-headers.js';
 import { COST_HEADER, useOperationBudget } from './plugins/operation-budget.js';
@@ -88,8 +89,9 @@ export function createApp(deps: AppDeps) {
       useDeprecationHeaders(deps.deprecation, records),
       useRequestErrorStatus(),
       useCompiledExecution(schema),
-      // Last: its onResponse sets its files' Cache-Control after useCacheControl has said no-store.
+      // After useCacheControl: its onResponse sets its files' Cache-Control after that has said no-store.
       ...(deps.server.graphiql ? [useGraphiQLFiles({ endpoint: GRAPHQL_ENDPOINT, options: { title: 'ecs-image-graph', defaultQuery: EXAMPLE_QUERY }, logger: deps.logger })] : []),
+      useLargeResponseCompression(),
     ],
   });
 }

@@ -66,11 +66,16 @@ export function serveStatic(file: StaticFile, request: Request, headers: Readonl
   });
 }
 
-/**
- * The coding to send: of those `file` has, the one the client gives the highest q-value (RFC 9110 §12.5.3),
- * `*` standing for any it does not name; undefined for the body as it is.
- */
+/** The coding to send: of those `file` has, the one the client prefers (see {@link preferredEncoding}). */
 export function negotiate(acceptEncoding: string | null, file: StaticFile): Encoding | undefined {
+  return preferredEncoding(acceptEncoding, ENCODINGS.filter((encoding) => file.bodies[encoding]));
+}
+
+/**
+ * Of the codings `offered`, the one the client gives the highest q-value (RFC 9110 §12.5.3), `*` standing for
+ * any it does not name; undefined for the body as it is.
+ */
+export function preferredEncoding(acceptEncoding: string | null, offered: readonly Encoding[]): Encoding | undefined {
   if (!acceptEncoding) return undefined;
   const weights = new Map<string, number>();
   for (const part of acceptEncoding.split(',')) {
@@ -80,9 +85,9 @@ export function negotiate(acceptEncoding: string | null, file: StaticFile): Enco
   }
   let chosen: Encoding | undefined;
   let best = 0;
-  for (const encoding of ENCODINGS) {
+  for (const encoding of offered) {
     const weight = weights.get(encoding) ?? weights.get('*') ?? 0;
-    if (file.bodies[encoding] && weight > best) [chosen, best] = [encoding, weight];
+    if (weight > best) [chosen, best] = [encoding, weight];
   }
   return chosen;
 }
