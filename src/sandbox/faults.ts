@@ -49,6 +49,8 @@ export interface FaultContext {
   /** How many times this image was asked for, this one included. */
   readonly attempt: number;
   readonly slowMs: number;
+  /** When given, the `slow` fault answers once this resolves instead of after `slowMs`. */
+  readonly slowUntil?: (() => Promise<unknown>) | undefined;
   /** The success body the sandbox would send for the documented example. */
   readonly documentedBody: string;
 }
@@ -88,6 +90,10 @@ export function answerFault(name: FaultName, response: ServerResponse, context: 
     case 'hang':
       return; // the request stays open until the client gives up or the sandbox closes
     case 'slow': {
+      if (context.slowUntil) {
+        void context.slowUntil().then(() => response.destroyed || sendText(response, 200, context.documentedBody));
+        return;
+      }
       const timer = setTimeout(() => sendText(response, 200, context.documentedBody), context.slowMs);
       response.once('close', () => clearTimeout(timer));
       return;

@@ -22,6 +22,11 @@ export interface SandboxOptions {
   readonly images?: readonly SampleImage[];
   /** How long the `slow` fault takes to answer. */
   readonly slowMs?: number;
+  /**
+   * When given, the `slow` fault answers once the promise this returns resolves, instead of after `slowMs`: a
+   * test holds an operation in flight for exactly as long as it needs, not for a time it hopes is long enough.
+   */
+  readonly slowUntil?: () => Promise<unknown>;
   /** When given, every metadata request must be signed with one of these keys (AK/SK), as the real gateway demands. */
   readonly accessKeys?: readonly AccessKey[];
   /**
@@ -129,7 +134,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (fault) {
       const attempt = (attempts.get(imageId) ?? 0) + 1;
       attempts.set(imageId, attempt);
-      return answerFault(fault, response, { requestId, attempt, slowMs, documentedBody });
+      return answerFault(fault, response, { requestId, attempt, slowMs, slowUntil: options.slowUntil, documentedBody });
     }
     const image = images.get(`${projectId}/${imageId}`) ?? (options.anyImage ? { ...DOCUMENTED_IMAGE, projectId, imageId } : undefined);
     const answer = () => {
@@ -178,7 +183,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       attempts.set(`ims/${imageId}`, attempt);
       // A success (`errorOnce`, `slow`) is the documented example's image, under the id asked for.
       const documentedBody = JSON.stringify({ images: [imageInfo({ ...DOCUMENTED_IMAGE, imageId })] });
-      return answerFault(fault, response, { requestId, attempt, slowMs, documentedBody });
+      return answerFault(fault, response, { requestId, attempt, slowMs, slowUntil: options.slowUntil, documentedBody });
     }
     const project = request.headers['x-project-id'];
     const given = options.imsAnswers?.get(imageId);
