@@ -5,15 +5,15 @@ import { FAULTS } from '../../src/sandbox/faults.js';
 import { DOCUMENTED_IMAGE } from '../../src/sandbox/samples.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { startService } from '../helpers/service.js';
-import { until } from '../helpers/until.js';
+import { gate, until } from '../helpers/until.js';
 
 const P = DOCUMENTED_IMAGE.projectId;
 
-// The slow fault answers when the test says: an operation stays in flight exactly as long as a test needs.
-let answerSlow = () => undefined as void;
+// The slow fault answers when the test says.
+const slow = gate();
 let sandbox: Sandbox;
 beforeAll(async () => {
-  sandbox = await startSandbox({ slowUntil: () => new Promise<void>((resolve) => (answerSlow = resolve)) });
+  sandbox = await startSandbox({ answerWhen: slow.passed });
 }, 60_000);
 afterAll(() => sandbox.close());
 
@@ -67,7 +67,7 @@ describe('the compiled service on SIGTERM', () => {
     await service.waitForLog((line) => String(line['msg']).startsWith('shutting down: refusing new connections'));
     expect(await accepts(service.url)).toBe(false);
 
-    answerSlow();
+    slow.open();
     // The keep-alive client is told not to reuse a connection that is about to close.
     expect(await inFlight).toEqual({ status: 200, connection: 'close', body: JSON.stringify({ data: { image: { id: FAULTS.slow.imageId, osType: 'LINUX' } } }) });
     expect(await service.exited).toBe(0);
