@@ -1,4 +1,4 @@
-import { CircuitState, type CircuitBreakerPolicy } from 'cockatiel';
+import { CircuitState } from 'cockatiel';
 import { Pool } from 'undici';
 import { createAccess } from '../callers/access.js';
 import type { Config, UpstreamConfig } from '../config/index.js';
@@ -37,7 +37,6 @@ export interface Services {
   /** With IMAGE_BACKEND=shadow, the comparisons with IMS. */
   readonly shadow: ShadowBackend | undefined;
   readonly cache: ImageCache;
-  readonly coalescer: Coalescer<Fetched>;
   readonly metrics: Metrics;
   readonly tracing: Tracing;
   /** Resolves once the cache store is connected (or has given up trying, for now). */
@@ -67,7 +66,6 @@ export interface ServiceOptions {
 export interface Upstream {
   readonly backend: ImageBackend;
   readonly pool: Pool;
-  readonly breaker: CircuitBreakerPolicy;
 }
 
 export function createServices(config: Config, endpoints: Endpoints, options: ServiceOptions): Services {
@@ -89,8 +87,7 @@ export function createServices(config: Config, endpoints: Endpoints, options: Se
   const redis = config.cache.redisUrl ? new RedisLink(config.cache.redisUrl, options.logger) : undefined;
   const store = redis ? createRedisStore(redis) : createMemoryStore(config.cache.maxBytes);
   const cache = new ImageCache(store, { ...config.cache, refusalTtlMs: config.callers.refusalTtlMs, backend: backend.name });
-  const coalescer = new Coalescer<Fetched>();
-  const source = new ImageSource(backend, cache, coalescer, createCallerRateLimit(config.callers.rate, redis), observer);
+  const source = new ImageSource(backend, cache, new Coalescer<Fetched>(), createCallerRateLimit(config.callers.rate, redis), observer);
   const access = createAccess(config.callers.auth, { tokenRequired: options.tokenRequired, tokenScope: (token) => cache.tokenScope(token) });
   let ready = true;
   return {
@@ -111,7 +108,6 @@ export function createServices(config: Config, endpoints: Endpoints, options: Se
     upstream,
     shadow,
     cache,
-    coalescer,
     metrics,
     tracing,
     ready: () => store.ready(),
@@ -161,7 +157,7 @@ function connectBackend(name: BackendName, endpoint: URL, config: UpstreamConfig
     },
     breaker,
   );
-  return { backend: ADAPTERS[name](client), pool, breaker };
+  return { backend: ADAPTERS[name](client), pool };
 }
 
 const CIRCUIT_STATES: Partial<Record<CircuitState, 'closed' | 'half-open' | 'open'>> = {

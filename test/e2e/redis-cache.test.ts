@@ -82,6 +82,24 @@ describe('the shared cache in Redis', () => {
     for (const key of keys) expect(key).toMatch(new RegExp(`^ecs-image-graph:v2:token:[A-Za-z0-9_-]{43}:${P}:${DOC}$`));
   });
 
+  it('keeps the answers of IMAGE_BACKEND=ims apart from those of ecs: switching never serves the other API\'s entry', async () => {
+    const headers = { 'x-auth-token': 'token-across-backends' };
+    const [ecs, ims, ecsAgain] = await Promise.all([replica(), replica({ backend: { kind: 'ims' } }), replica()]);
+    try {
+      sandbox.requests.length = 0;
+      const fromEcs = await ecs.query(QUERY, { headers });
+      await ecs.services.cache.settled();
+      const fromIms = await ims.query(QUERY, { headers });
+      await ims.services.cache.settled();
+      expect(fromIms.body).toEqual(fromEcs.body);
+      // Each API was asked once; a third replica on ECS reads ECS's entry.
+      expect((await ecsAgain.query(QUERY, { headers })).body).toEqual(fromEcs.body);
+      expect(sandbox.requests.map((request) => request.path)).toEqual([metadataPath(P, DOC), `/v2/cloudimages?id=${DOC}`]);
+    } finally {
+      await Promise.all([ecs.close(), ims.close(), ecsAgain.close()]);
+    }
+  });
+
   it('keeps answering from the upstream while Redis is down, warns once, and uses Redis again when it returns', async () => {
     const logs = captureLogs();
     const service = await replica({ logger: logs.logger });

@@ -1,5 +1,5 @@
 import { BrokenCircuitError } from 'cockatiel';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ImageCache } from '../../src/images/cache/image-cache.js';
 import { RedisLink, RedisSkipped } from '../../src/stores/redis-link.js';
 import type { CacheStore } from '../../src/images/cache/store.js';
@@ -66,10 +66,12 @@ describe('the per-caller rate limit is shared through Redis', () => {
 
 describe('a frozen Redis (SIGSTOP: connected, never answering)', () => {
   it('is skipped after three timeouts in a row, probed by one command while the others go on without it, and used once it answers', async () => {
+    // Date is the breaker's clock: the test moves it past skipForMs instead of waiting.
+    vi.useFakeTimers({ toFake: ['Date'] });
     const logs = captureLogs();
-    const link = new RedisLink(redis.url, logs.logger, { skipForMs: 300 });
+    const link = new RedisLink(redis.url, logs.logger, { skipForMs: 30_000 });
     const ping = () => link.run((client) => client.ping());
-    const skipAfter = () => new Promise((resolve) => setTimeout(resolve, 300));
+    const skipAfter = () => vi.setSystemTime(Date.now() + 30_000);
     try {
       await link.ready();
       expect(await ping()).toBe('PONG');
@@ -81,7 +83,7 @@ describe('a frozen Redis (SIGSTOP: connected, never answering)', () => {
         'Redis is unreachable: the shared cache is off and queries go to the upstream until it returns',
       ]);
 
-      await skipAfter();
+      skipAfter();
       let probeSettled = false;
       const probe = ping().finally(() => (probeSettled = true));
       await expect(ping()).rejects.toThrow('Redis is skipped for now: a command is probing it');
@@ -89,11 +91,12 @@ describe('a frozen Redis (SIGSTOP: connected, never answering)', () => {
       await expect(probe).rejects.toThrow(RedisSkipped); // still frozen: skipped again
 
       redis.thaw();
-      await skipAfter();
+      skipAfter();
       expect(await ping()).toBe('PONG');
       expect(await ping()).toBe('PONG');
       await logs.waitFor((line) => line['msg'] === 'Redis is reachable again: the shared cache is back on');
     } finally {
+      vi.useRealTimers();
       redis.thaw();
       await link.close();
     }
