@@ -84,7 +84,7 @@ export function createServices(config: Config, endpoints: Endpoints, options: Se
       )
     : undefined;
   const backend: ImageBackend = shadow ?? upstream.backend;
-  const redis = config.cache.redisUrl ? new RedisLink(config.cache.redisUrl, options.logger) : undefined;
+  const redis = config.cache.redisUrl ? new RedisLink(config.cache.redisUrl, options.logger, { commandTimeoutMs: config.cache.redisCommandTimeoutMs }) : undefined;
   const store = redis ? createRedisStore(redis) : createMemoryStore(config.cache.maxBytes);
   const cache = new ImageCache(store, { ...config.cache, refusalTtlMs: config.callers.refusalTtlMs, backend: backend.name });
   const source = new ImageSource(backend, cache, new Coalescer<Fetched>(), createCallerRateLimit(config.callers.rate, redis), observer);

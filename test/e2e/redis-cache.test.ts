@@ -21,9 +21,10 @@ afterAll(async () => {
   await Promise.all([redis.stop(), sandbox.close()]);
 });
 
-/** A service instance using the shared Redis; each one is a separate replica with its own pool and loaders. */
+/** A service instance using the shared Redis; each one is a separate replica with its own pool and loaders (a
+ * command timeout no loaded machine reaches: these tests count exact upstream calls). */
 function replica(options: AppOptions = {}): Promise<TestApp> {
-  return appFor(sandbox.url, { cache: { ttlMs: 60_000, notFoundTtlMs: 10_000, redisUrl: redis.url, keySecret: SECRET }, ...options });
+  return appFor(sandbox.url, { cache: { ttlMs: 60_000, notFoundTtlMs: 10_000, redisUrl: redis.url, keySecret: SECRET, redisCommandTimeoutMs: 5000 }, ...options });
 }
 
 async function allKeysAndValues(): Promise<string[]> {
@@ -56,7 +57,7 @@ describe('the shared cache in Redis', () => {
 
   it("never serves one token's answer to another, across replicas", async () => {
     const identifying = await startSandbox({ identifyCaller: true });
-    const cache = { ttlMs: 60_000, notFoundTtlMs: 10_000, redisUrl: redis.url, keySecret: SECRET };
+    const cache = { ttlMs: 60_000, notFoundTtlMs: 10_000, redisUrl: redis.url, keySecret: SECRET, redisCommandTimeoutMs: 5000 };
     const [first, second] = await Promise.all([appFor(identifying.url, { cache }), appFor(identifying.url, { cache })]);
     try {
       const callerOf = async (service: TestApp, token: string) => {
