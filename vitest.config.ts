@@ -15,6 +15,12 @@ export default defineConfig({
     alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }],
   },
   test: {
+    // Test files share their worker's modules: loading the service's module graph again for every file took longer
+    // than the unit and service tests themselves. Nothing a test imports keeps state between files (each test builds
+    // its own services, metrics registry and sandbox), and a test that fakes Date restores real timers after it.
+    isolate: false,
+    // Two files at a time, though vitest would run one on two cores: most tests wait on sockets and child processes.
+    maxWorkers: 2,
     testTimeout: 20_000,
     hookTimeout: 30_000,
     projects: [

@@ -11,7 +11,9 @@
  * targets; the machine is shared and noisy, so the ratios within one run are the figures that count.
  * Prints each round, the medians and the ratios; asserts nothing. `--write` keeps the figures in
  * bench/results.json and writes them into docs/performance.md.
- * Usage: npm run bench [-- --rounds 3 --duration 5 --warmup 3 --memory-seconds 60 --only one,aliases --write]
+ * Usage: npm run bench [-- --rounds 3 --duration 5 --warmup 3 --memory-seconds 60 --only one,aliases --targets service,apollo --no-build --write]
+ * `--targets` runs only those targets (the service always runs), and `--no-build` uses dist/ as it is: the
+ * test that checks the benchmark still runs uses both, to stay cheap.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -33,8 +35,11 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '5' },
     'memory-seconds': { type: 'string', default: '60' },
     only: { type: 'string' },
+    targets: { type: 'string' },
+    build: { type: 'boolean', default: true },
     write: { type: 'boolean', default: false },
   },
+  allowNegative: true,
 });
 const ROUNDS = Number(values.rounds);
 const DURATION = Number(values.duration);
@@ -42,6 +47,9 @@ const WARMUP = Number(values.warmup);
 const MEMORY_SECONDS = Number(values['memory-seconds']);
 const ONLY = values.only?.split(',');
 const wanted = (name: string) => ONLY === undefined || ONLY.includes(name);
+const TARGETS = values.targets?.split(',');
+/** Whether target `name` runs: every one unless --targets names some; the service always does. */
+const chosen = (name: string) => name === 'service' || TARGETS === undefined || TARGETS.includes(name);
 
 // ---- processes ----------------------------------------------------------------------------------------------
 
@@ -175,15 +183,17 @@ const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
 
 // ---- the run -------------------------------------------------------------------------------------------------
 
-await promisify(execFile)('npm', ['run', '-s', 'build'], { cwd: ROOT });
+if (values.build) await promisify(execFile)('npm', ['run', '-s', 'build'], { cwd: ROOT });
 const upstream = await sandbox();
-const targets: Record<string, Program> = {
-  service: await service(upstream.url),
-  'minimal-yoga': await reference('minimal-yoga', upstream.url),
-  'yoga-jit': await reference('minimal-yoga', upstream.url, { GRAPHQL_JIT: 'true' }),
-  apollo: await reference('apollo-server', upstream.url),
-  'bare-proxy': await reference('bare-proxy', upstream.url),
+const starts: Record<string, () => Promise<Program>> = {
+  service: () => service(upstream.url),
+  'minimal-yoga': () => reference('minimal-yoga', upstream.url),
+  'yoga-jit': () => reference('minimal-yoga', upstream.url, { GRAPHQL_JIT: 'true' }),
+  apollo: () => reference('apollo-server', upstream.url),
+  'bare-proxy': () => reference('bare-proxy', upstream.url),
 };
+const targets: Record<string, Program> = {};
+for (const [name, start] of Object.entries(starts)) if (chosen(name)) targets[name] = await start();
 const idle = await memoryOf(targets['service']!.child);
 console.log(`node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}; ${ROUNDS} rounds of ${DURATION} s; service idle RSS ${idle.rssMb} MB\n`);
 
@@ -207,11 +217,12 @@ const scenarios: Scenario[] = [
 const results: ScenarioResult[] = [];
 const perImage: { cold: number[]; warm: number[] } = { cold: [], warm: [] };
 
-for (const scenario of scenarios.filter((each) => wanted(each.name))) {
+for (const scenario of scenarios.filter((each) => wanted(each.name)).map((each) => ({ ...each, targets: each.targets.filter(chosen) }))) {
+  if (scenario.targets.length === 0) continue;
   console.log(scenario.title);
   const runs: Record<string, Run[]> = Object.fromEntries(scenario.targets.map((name) => [name, []]));
   // Warm-up: each target runs the load until its code is optimised (and the service's operations compiled).
-  for (const name of scenario.targets) await run(targetUrl(name), scenario.load, scenario.connections, WARMUP);
+  if (WARMUP > 0) for (const name of scenario.targets) await run(targetUrl(name), scenario.load, scenario.connections, WARMUP);
   for (let round = 1; round <= ROUNDS; round += 1) {
     for (const name of scenario.targets) {
       const result = await run(targetUrl(name), scenario.load, scenario.connections, DURATION);
@@ -228,10 +239,10 @@ let warm: ScenarioResult | undefined;
 if (wanted('warm')) {
   console.log('one caller, cached: 1 image per operation, 50 connections (the service with its default cache)');
   const cached = await service(upstream.url, { CACHE_TTL_SECONDS: '60' });
-  const names = ['service', 'minimal-yoga', 'apollo'];
+  const names = ['service', 'minimal-yoga', 'apollo'].filter(chosen);
   const url = (name: string) => (name === 'service' ? cached.url : targetUrl(name));
   const runs: Record<string, Run[]> = Object.fromEntries(names.map((name) => [name, []]));
-  for (const name of names) await run(url(name), LOADS.warm, 50, WARMUP);
+  if (WARMUP > 0) for (const name of names) await run(url(name), LOADS.warm, 50, WARMUP);
   for (let round = 1; round <= ROUNDS; round += 1) {
     for (const name of names) {
       const result = await run(url(name), LOADS.warm, 50, DURATION);

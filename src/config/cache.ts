@@ -24,6 +24,10 @@ export const CACHE_SETTINGS = {
     default: '',
     desc: 'A Redis server for a cache shared by all replicas, e.g. `redis://cache:6379/0` (or `rediss://` for TLS). Unset: an in-memory cache per process. If Redis is down, queries still answer from the upstream.',
   }),
+  REDIS_COMMAND_TIMEOUT_MS: integer(10, 60_000)({
+    default: 250,
+    desc: 'Longest a Redis command may take; a slower one fails, and after three such failures in a row Redis is skipped for 5 s (the cache misses, allowances count per replica), so that a frozen or overloaded Redis never slows queries down much.',
+  }),
   CACHE_KEY_SECRET: secret({
     default: '',
     desc: "Key of the HMAC that turns a caller's token into its cache scope. Required (32+ characters, the same on every replica) with `REDIS_URL` in passthrough mode; otherwise a random one is made at start.",
@@ -49,6 +53,7 @@ export function readCache(env: Values<typeof CACHE_SETTINGS>) {
     staleIfErrorMs: env.CACHE_STALE_IF_ERROR_SECONDS * 1000,
     maxBytes: env.CACHE_MAX_BYTES,
     redisUrl: env.REDIS_URL || undefined,
+    redisCommandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
     /** The HMAC key for token scopes; undefined means "make a random one" (a cache no other process shares). */
     keySecret: env.CACHE_KEY_SECRET || undefined,
   };

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { sendJson as json, sendText } from './respond.js';
+import { answerAfter, sendJson as json, sendText } from './respond.js';
 import { DOCUMENTED_IMAGE } from './samples.js';
 
 /**
@@ -49,6 +49,8 @@ export interface FaultContext {
   /** How many times this image was asked for, this one included. */
   readonly attempt: number;
   readonly slowMs: number;
+  /** When given, the `slow` fault answers once the promise this returns resolves instead of after `slowMs`. */
+  readonly answerWhen?: (() => Promise<unknown>) | undefined;
   /** The success body the sandbox would send for the documented example. */
   readonly documentedBody: string;
 }
@@ -87,11 +89,8 @@ export function answerFault(name: FaultName, response: ServerResponse, context: 
       return json(response, 504, gateway('APIG.0202', 'Backend timeout'));
     case 'hang':
       return; // the request stays open until the client gives up or the sandbox closes
-    case 'slow': {
-      const timer = setTimeout(() => sendText(response, 200, context.documentedBody), context.slowMs);
-      response.once('close', () => clearTimeout(timer));
-      return;
-    }
+    case 'slow':
+      return answerAfter(response, context.slowMs, () => sendText(response, 200, context.documentedBody), context.answerWhen);
     case 'truncated':
       return sendText(response, 200, '{"metadata": {"__os_type": "Lin');
     case 'wrongShape':

@@ -11,3 +11,14 @@ export function sendText(response: ServerResponse, status: number, body: string,
   response.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), ...headers });
   response.end(body);
 }
+
+/** Runs `answer` once `when` resolves, else after `delayMs` (at once without one), unless the client has gone by then. */
+export function answerAfter(response: ServerResponse, delayMs: number | undefined, answer: () => void, when?: () => Promise<unknown>): void {
+  if (when) {
+    void when().then(() => response.destroyed || answer());
+    return;
+  }
+  if (!delayMs) return answer();
+  const timer = setTimeout(answer, delayMs);
+  response.once('close', () => clearTimeout(timer));
+}

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { AccessKey } from '../upstream/signer.js';
 import { answerFault, faultFor } from './faults.js';
 import { IMS_PATH, imageInfo } from './ims.js';
-import { sendJson, sendText } from './respond.js';
+import { answerAfter, sendJson, sendText } from './respond.js';
 import { signatureProblem } from './signature-check.js';
 import { DOCUMENTED_IMAGE, SAMPLE_IMAGES, type SampleImage, type SampleMetadata } from './samples.js';
 
@@ -22,6 +22,12 @@ export interface SandboxOptions {
   readonly images?: readonly SampleImage[];
   /** How long the `slow` fault takes to answer. */
   readonly slowMs?: number;
+  /**
+   * When given, the `slow` fault and every ordinary answer wait until the promise this returns resolves, instead
+   * of `slowMs` or `latencyMs`: a test holds calls in flight for exactly as long as it needs, not for a time it
+   * hopes is long enough.
+   */
+  readonly answerWhen?: () => Promise<unknown>;
   /** When given, every metadata request must be signed with one of these keys (AK/SK), as the real gateway demands. */
   readonly accessKeys?: readonly AccessKey[];
   /**
@@ -129,7 +135,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (fault) {
       const attempt = (attempts.get(imageId) ?? 0) + 1;
       attempts.set(imageId, attempt);
-      return answerFault(fault, response, { requestId, attempt, slowMs, documentedBody });
+      return answerFault(fault, response, { requestId, attempt, slowMs, answerWhen: options.answerWhen, documentedBody });
     }
     const image = images.get(`${projectId}/${imageId}`) ?? (options.anyImage ? { ...DOCUMENTED_IMAGE, projectId, imageId } : undefined);
     const answer = () => {
@@ -138,7 +144,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       const tagged = options.identifyCaller ? [...image.metadata, ['sandbox_caller', callerFingerprint(String(token ?? ''))] as const] : image.metadata;
       sendText(response, 200, metadataBody(tagged));
     };
-    answerAfter(response, options.latencyMs, answer);
+    answerAfter(response, options.latencyMs, answer, options.answerWhen);
   }
 
   /** Answers a 401 as the API gateway would, when the credential does not pass; says whether it did. */
@@ -178,7 +184,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       attempts.set(`ims/${imageId}`, attempt);
       // A success (`errorOnce`, `slow`) is the documented example's image, under the id asked for.
       const documentedBody = JSON.stringify({ images: [imageInfo({ ...DOCUMENTED_IMAGE, imageId })] });
-      return answerFault(fault, response, { requestId, attempt, slowMs, documentedBody });
+      return answerFault(fault, response, { requestId, attempt, slowMs, answerWhen: options.answerWhen, documentedBody });
     }
     const project = request.headers['x-project-id'];
     const given = options.imsAnswers?.get(imageId);
@@ -188,7 +194,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       const visible = image !== undefined && (project === undefined || project === image.projectId);
       sendJson(response, 200, { images: visible ? [imageInfo(image)] : [] });
     };
-    answerAfter(response, options.latencyMs, answer);
+    answerAfter(response, options.latencyMs, answer, options.answerWhen);
   }
 
   server.listen(options.port ?? 0, options.host ?? '127.0.0.1');
@@ -212,13 +218,6 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         server.closeAllConnections();
       }),
   };
-}
-
-/** Runs `answer` after `delayMs` (at once without one), unless the client has gone by then. */
-function answerAfter(response: ServerResponse, delayMs: number | undefined, answer: () => void): void {
-  if (!delayMs) return answer();
-  const timer = setTimeout(answer, delayMs);
-  response.once('close', () => clearTimeout(timer));
 }
 
 /** What `identifyCaller` adds for a token: a short hash, never the token. */

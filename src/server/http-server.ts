@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { ServerConfig } from '../config/index.js';
+import type { Logger } from '../observability/logger.js';
 
 export interface HttpServer {
   readonly server: Server;
@@ -18,6 +19,7 @@ export interface HttpServer {
 export function createHttpServer(
   handler: (request: IncomingMessage, response: ServerResponse) => unknown,
   http: Pick<ServerConfig, 'headersTimeoutMs' | 'requestTimeoutMs' | 'idleTimeoutMs'>,
+  logger: Logger,
 ): HttpServer {
   const unanswered = new Set<ServerResponse>();
   let closing = false;
@@ -25,8 +27,9 @@ export function createHttpServer(
     {
       headersTimeout: http.headersTimeoutMs,
       requestTimeout: http.requestTimeoutMs,
-      // How often Node looks for requests over those timeouts: 30 s by default, which would hold a lying body that much longer.
-      connectionsCheckingInterval: 1000,
+      // How often Node looks for requests over those timeouts: 30 s by default, which would hold a lying body that much
+      // longer. Never less often than the shortest timeout (which is 1 s or more, but for tests that shorten it).
+      connectionsCheckingInterval: Math.min(1000, http.headersTimeoutMs),
     },
     (request, response) => {
       if (closing) {
@@ -39,7 +42,10 @@ export function createHttpServer(
     },
   );
   // A client that stops reading its response holds the response in memory; nothing moving for this long ends it.
-  server.setTimeout(http.idleTimeoutMs, (socket) => socket.destroy());
+  server.setTimeout(http.idleTimeoutMs, (socket) => {
+    logger.info({ idleMs: http.idleTimeoutMs }, 'closed a connection on which nothing moved for OPERATION_DEADLINE_MS plus HTTP_IDLE_TIMEOUT_MS');
+    socket.destroy();
+  });
   return {
     server,
     closeConnectionsAfterResponses() {

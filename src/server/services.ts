@@ -1,4 +1,4 @@
-import { CircuitState, type CircuitBreakerPolicy } from 'cockatiel';
+import { CircuitState } from 'cockatiel';
 import { Pool } from 'undici';
 import { createAccess } from '../callers/access.js';
 import type { Config, UpstreamConfig } from '../config/index.js';
@@ -38,7 +38,6 @@ export interface Services {
   /** With IMAGE_BACKEND=shadow, the comparisons with IMS. */
   readonly shadow: ShadowBackend | undefined;
   readonly cache: ImageCache;
-  readonly coalescer: Coalescer<Fetched>;
   readonly metrics: Metrics;
   readonly tracing: Tracing;
   /** Resolves once the cache store is connected (or has given up trying, for now). */
@@ -68,14 +67,13 @@ export interface ServiceOptions {
 export interface Upstream {
   readonly backend: ImageBackend;
   readonly pool: Pool;
-  readonly breaker: CircuitBreakerPolicy;
 }
 
 export function createServices(config: Config, endpoints: Endpoints, options: ServiceOptions): Services {
   const metrics = new Metrics();
   const observer = createObserver(metrics, options.logger);
   const tracing = createTracing({ endpoint: config.telemetry.otlpEndpoint, serviceName: config.telemetry.serviceName });
-  const redis = config.cache.redisUrl ? new RedisLink(config.cache.redisUrl, options.logger) : undefined;
+  const redis = config.cache.redisUrl ? new RedisLink(config.cache.redisUrl, options.logger, { commandTimeoutMs: config.cache.redisCommandTimeoutMs }) : undefined;
   // Every upstream call a caller causes spends its allowance: the answering backend's, and shadow mode's comparisons.
   const allowance = createCallerRateLimit(config.callers.rate, redis);
   const upstream = connectBackend(config.backend.kind === 'ims' ? 'ims' : 'ecs', endpoints.primary, config.upstream, observer, tracing);
@@ -122,7 +120,6 @@ export function createServices(config: Config, endpoints: Endpoints, options: Se
     upstream,
     shadow,
     cache,
-    coalescer,
     metrics,
     tracing,
     ready: () => store.ready(),
@@ -172,7 +169,7 @@ function connectBackend(name: BackendName, endpoint: URL, config: UpstreamConfig
     },
     breaker,
   );
-  return { backend: ADAPTERS[name](client), pool, breaker };
+  return { backend: ADAPTERS[name](client), pool };
 }
 
 const CIRCUIT_STATES: Partial<Record<CircuitState, 'closed' | 'half-open' | 'open'>> = {

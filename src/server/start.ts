@@ -34,7 +34,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const services = createServices(config, endpoints, { logger, tokenRequired: endpoints.sandbox === undefined, trustedDocuments });
   await services.ready();
   const app = createApp(services.appDeps);
-  const http = createHttpServer(app, config.server);
+  const http = createHttpServer(app, config.server, logger);
   let metrics: MetricsServer | undefined;
   const closeResources = async () => {
     await Promise.all([services.close(), endpoints.sandbox?.close(), metrics?.close()]);

@@ -6,7 +6,14 @@ import type { CacheRecord, CacheStore } from '../images/cache/store.js';
  * room for new ones. Records are kept as objects, so a hit costs no decoding.
  */
 export function createMemoryStore(maxBytes: number): CacheStore {
-  const cache = new LRUCache<string, CacheRecord>({ maxSize: maxBytes, sizeCalculation: heapBytes });
+  const cache = new LRUCache<string, CacheRecord>({
+    maxSize: maxBytes,
+    sizeCalculation: heapBytes,
+    // Entries expire on the clock their records are stamped with (Date: image-cache.ts judges freshness by it),
+    // read at every lookup, not lru-cache's monotonic clock cached for a millisecond: the two never disagree.
+    perf: { now: () => Date.now() },
+    ttlResolution: 0,
+  });
   return {
     ready: async () => undefined,
     getMany: async (keys) => keys.map((key) => cache.get(key)),

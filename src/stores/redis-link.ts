@@ -2,8 +2,6 @@ import { circuitBreaker, CircuitState, ConsecutiveBreaker, handleWhen, type Circ
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
-/** A command that takes longer than this fails: Redis must never slow a query down much. */
-const COMMAND_TIMEOUT_MS = 250;
 /** This many failed commands in a row (timeouts above all: a frozen Redis) make the service stop asking... */
 const FAILURES_BEFORE_SKIPPING = 3;
 /** ...for this long; then one command probes it, and its success brings Redis back. */
@@ -28,11 +26,14 @@ export class RedisLink {
   private down = false;
   private closing = false;
 
-  /** @param options.skipForMs how long Redis is skipped after a few failures (tests shorten it) */
+  /**
+   * @param options.commandTimeoutMs a command that takes longer fails: Redis must never slow a query down much
+   * @param options.skipForMs how long Redis is skipped after a few failures (tests shorten it)
+   */
   constructor(
     url: string,
     private readonly logger: Logger,
-    options: { skipForMs?: number } = {},
+    options: { commandTimeoutMs: number; skipForMs?: number },
   ) {
     this.breaker = circuitBreaker(handleWhen((error) => error instanceof Error), {
       halfOpenAfter: options.skipForMs ?? SKIP_FOR_MS,
@@ -45,7 +46,7 @@ export class RedisLink {
       // Fail at once while disconnected, instead of queueing commands until Redis returns.
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
-      commandTimeout: COMMAND_TIMEOUT_MS,
+      commandTimeout: options.commandTimeoutMs,
       connectTimeout: 2000,
       retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
     });
@@ -54,7 +55,7 @@ export class RedisLink {
     // first failed reconnection. Closing is the outage.
     this.client.on('close', () => this.markDown(new Error('the connection to Redis closed')));
     this.client.on('ready', () => this.markUp());
-    this.breaker.onBreak(() => this.markDown(new Error(`${FAILURES_BEFORE_SKIPPING} Redis commands in a row failed or took over ${COMMAND_TIMEOUT_MS} ms`)));
+    this.breaker.onBreak(() => this.markDown(new Error(`${FAILURES_BEFORE_SKIPPING} Redis commands in a row failed or took over ${options.commandTimeoutMs} ms`)));
     this.breaker.onReset(() => this.markUp());
     // The service waits for the first connection at start, but not for long, and not at all once it fails.
     this.firstConnection = new Promise<void>((resolve) => {

@@ -1,8 +1,24 @@
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/index.js';
+import { startService as startInProcess } from '../../src/server/start.js';
 import { DOCUMENTED_IMAGE } from '../../src/sandbox/samples.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
+import { captureLogs } from '../helpers/logs.js';
 import { runServiceToExit, startProgram, startService } from '../helpers/service.js';
 import { metadataPath } from '../helpers/stack.js';
+
+// What `npm start` does with its environment. The compiled program, as a process, where only a process shows it:
+// starting with no configuration, refusing to start (exit code, stderr). The rest (which endpoint answers, what is
+// logged at start) is the same start-up, src/server/start.ts, from the same environment, run in this process.
+
+/** The service started in this process from `env`, as main.ts starts it, with its log lines kept. */
+async function started(env: Record<string, string>) {
+  const logs = captureLogs();
+  const service = await startInProcess(loadConfig({ PORT: '0', ...env }), logs.logger);
+  return { url: service.url, logs: logs.lines, stop: () => service.stop() };
+}
 
 const QUERY = `{ image(projectId: "${DOCUMENTED_IMAGE.projectId}", id: "${DOCUMENTED_IMAGE.imageId}") { id osType osBit platform } }`;
 const ANSWER = { data: { image: { id: DOCUMENTED_IMAGE.imageId, osType: 'LINUX', osBit: 64, platform: 'SUSE' } } };
@@ -32,13 +48,13 @@ describe('the compiled service', () => {
   });
 
   it('with IMAGE_BACKEND=shadow and a regional ECS_ENDPOINT, derives the IMS endpoint of the region and says so', async () => {
-    const service = await startService({ ECS_ENDPOINT: 'https://ecs.cn-north-4.myhuaweicloud.com', IMAGE_BACKEND: 'shadow' });
+    const service = await started({ ECS_ENDPOINT: 'https://ecs.cn-north-4.myhuaweicloud.com', IMAGE_BACKEND: 'shadow' });
     try {
       expect(service.logs.filter((line) => String(line['msg']).startsWith('IMS_ENDPOINT is not set'))).toEqual([
         expect.objectContaining({ level: 30, ims: 'https://ims.cn-north-4.myhuaweicloud.com/', msg: "IMS_ENDPOINT is not set: using https://ims.cn-north-4.myhuaweicloud.com, the IMS endpoint of ECS_ENDPOINT's region" }),
       ]);
     } finally {
-      expect(await service.stop()).toBe(0);
+      await service.stop();
     }
   });
 
@@ -50,7 +66,7 @@ describe('the compiled service', () => {
     afterAll(() => upstream.close());
 
     it("answers from that endpoint, forwarding the caller's X-Auth-Token, and starts no sandbox", async () => {
-      const service = await startService({ ECS_ENDPOINT: upstream.url.href });
+      const service = await started({ ECS_ENDPOINT: upstream.url.href });
       try {
         const anonymous = await post(service.url);
         expect(anonymous.body).toMatchObject({ data: { image: null }, errors: [{ extensions: { code: 'UNAUTHENTICATED' } }] });
@@ -61,12 +77,12 @@ describe('the compiled service', () => {
         ]);
         expect(service.logs.some((line) => String(line['msg']).includes('sandbox'))).toBe(false);
       } finally {
-        expect(await service.stop()).toBe(0);
+        await service.stop();
       }
     });
 
     it('with IMAGE_BACKEND=ims and IMS_ENDPOINT, answers from IMS alone, and starts no sandbox', async () => {
-      const service = await startService({ IMAGE_BACKEND: 'ims', IMS_ENDPOINT: upstream.url.href });
+      const service = await started({ IMAGE_BACKEND: 'ims', IMS_ENDPOINT: upstream.url.href });
       const before = upstream.requests.length;
       try {
         expect(service.logs.some((line) => String(line['msg']).includes('sandbox'))).toBe(false);
@@ -77,13 +93,13 @@ describe('the compiled service', () => {
           { path: `/v2/cloudimages?id=${DOCUMENTED_IMAGE.imageId}`, token: 'token-from-the-caller' },
         ]);
       } finally {
-        expect(await service.stop()).toBe(0);
+        await service.stop();
       }
     });
   });
 
   it('in service mode, signs with AK/SK; with no endpoint its built-in sandbox checks the signatures', async () => {
-    const service = await startService({
+    const service = await started({
       AUTH_MODE: 'service',
       HUAWEICLOUD_SDK_AK: 'HPUAEXAMPLEAK000001',
       HUAWEICLOUD_SDK_SK: 'service-secret-key',
@@ -92,20 +108,15 @@ describe('the compiled service', () => {
     try {
       expect(await post(service.url)).toEqual({ status: 200, body: ANSWER });
     } finally {
-      expect(await service.stop()).toBe(0);
+      await service.stop();
     }
   });
 
-  it('refuses to start in service mode without its keys', async () => {
-    const { code, stderr } = await runServiceToExit({ AUTH_MODE: 'service', ALLOWED_PROJECT_IDS: DOCUMENTED_IMAGE.projectId });
-    expect(code).toBe(1);
-    expect(stderr).toBe('Invalid configuration:\n  HUAWEICLOUD_SDK_AK: required when AUTH_MODE=service\n  HUAWEICLOUD_SDK_SK: required when AUTH_MODE=service\n');
-  });
-
-  it('started a second time on the same port, says the address is in use and exits 1, without a stack', async () => {
-    const first = await startService({});
+  it('started on a port in use (a second npm start), says which address and exits 1, without a stack', async () => {
+    const first = createServer();
+    await new Promise<void>((resolve) => first.listen(0, '127.0.0.1', resolve));
     try {
-      const { port } = first.url;
+      const port = String((first.address() as AddressInfo).port);
       const second = await runServiceToExit({ PORT: port });
       expect(second.code).toBe(1);
       expect(second.stderr).toBe(`Cannot listen on 127.0.0.1:${port}: the address is already in use (is another instance running?). Set PORT, or HOST, to a free one.\n`);
@@ -113,18 +124,21 @@ describe('the compiled service', () => {
       expect(second.stdout.trim().split('\n').map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual([
         expect.stringMatching(/^ECS_ENDPOINT is not set: using the built-in sandbox of ECS and IMS at http:\/\/127\.0\.0\.1:\d+\/ \(sample images only, no real data\)$/),
       ]);
-      expect(await post(first.url)).toEqual({ status: 200, body: ANSWER });
     } finally {
-      expect(await first.stop()).toBe(0);
+      await new Promise((resolve) => first.close(resolve));
     }
   });
 
-  it('refuses to start on a bad setting, naming it', async () => {
-    const { code, stderr, stdout } = await runServiceToExit({ PORT: 'eighty', IMAGES_MAX_IDS: '0' });
+  it('refuses to start on bad settings, naming every one at once, those that contradict each other included', async () => {
+    const { code, stderr, stdout } = await runServiceToExit({ PORT: 'eighty', IMAGES_MAX_IDS: '0', AUTH_MODE: 'service', ALLOWED_PROJECT_IDS: DOCUMENTED_IMAGE.projectId });
     expect(code).toBe(1);
     expect(stdout).toBe('');
     expect(stderr).toBe(
-      'Invalid configuration:\n  PORT: must be a whole number from 0 to 65535, got "eighty"\n  IMAGES_MAX_IDS: must be a whole number from 1 to 10000, got "0"\n',
+      'Invalid configuration:\n' +
+        '  PORT: must be a whole number from 0 to 65535, got "eighty"\n' +
+        '  IMAGES_MAX_IDS: must be a whole number from 1 to 10000, got "0"\n' +
+        '  HUAWEICLOUD_SDK_AK: required when AUTH_MODE=service\n' +
+        '  HUAWEICLOUD_SDK_SK: required when AUTH_MODE=service\n',
     );
   });
 });

@@ -21,9 +21,10 @@ afterAll(async () => {
   await Promise.all([redis.stop(), sandbox.close()]);
 });
 
-/** A service instance using the shared Redis; each one is a separate replica with its own pool and loaders. */
+/** A service instance using the shared Redis; each one is a separate replica with its own pool and loaders (a
+ * command timeout no loaded machine reaches: these tests count exact upstream calls). */
 function replica(options: AppOptions = {}): Promise<TestApp> {
-  return appFor(sandbox.url, { cache: { ttlMs: 60_000, notFoundTtlMs: 10_000, redisUrl: redis.url, keySecret: SECRET }, ...options });
+  return appFor(sandbox.url, { cache: { ttlMs: 60_000, notFoundTtlMs: 10_000, redisUrl: redis.url, keySecret: SECRET, redisCommandTimeoutMs: 5000 }, ...options });
 }
 
 async function allKeysAndValues(): Promise<string[]> {
@@ -56,7 +57,7 @@ describe('the shared cache in Redis', () => {
 
   it("never serves one token's answer to another, across replicas", async () => {
     const identifying = await startSandbox({ identifyCaller: true });
-    const cache = { ttlMs: 60_000, notFoundTtlMs: 10_000, redisUrl: redis.url, keySecret: SECRET };
+    const cache = { ttlMs: 60_000, notFoundTtlMs: 10_000, redisUrl: redis.url, keySecret: SECRET, redisCommandTimeoutMs: 5000 };
     const [first, second] = await Promise.all([appFor(identifying.url, { cache }), appFor(identifying.url, { cache })]);
     try {
       const callerOf = async (service: TestApp, token: string) => {
@@ -80,6 +81,24 @@ describe('the shared cache in Redis', () => {
     const keys = stored.filter((text) => text.startsWith('ecs-image-graph:'));
     expect(keys.length).toBeGreaterThanOrEqual(3);
     for (const key of keys) expect(key).toMatch(new RegExp(`^ecs-image-graph:v2:token:[A-Za-z0-9_-]{43}:${P}:${DOC}$`));
+  });
+
+  it('keeps the answers of IMAGE_BACKEND=ims apart from those of ecs: switching never serves the other API\'s entry', async () => {
+    const headers = { 'x-auth-token': 'token-across-backends' };
+    const [ecs, ims, ecsAgain] = await Promise.all([replica(), replica({ backend: { kind: 'ims' } }), replica()]);
+    try {
+      sandbox.requests.length = 0;
+      const fromEcs = await ecs.query(QUERY, { headers });
+      await ecs.services.cache.settled();
+      const fromIms = await ims.query(QUERY, { headers });
+      await ims.services.cache.settled();
+      expect(fromIms.body).toEqual(fromEcs.body);
+      // Each API was asked once; a third replica on ECS reads ECS's entry.
+      expect((await ecsAgain.query(QUERY, { headers })).body).toEqual(fromEcs.body);
+      expect(sandbox.requests.map((request) => request.path)).toEqual([metadataPath(P, DOC), `/v2/cloudimages?id=${DOC}`]);
+    } finally {
+      await Promise.all([ecs.close(), ims.close(), ecsAgain.close()]);
+    }
   });
 
   it('keeps answering from the upstream while Redis is down, warns once, and uses Redis again when it returns', async () => {

@@ -1,5 +1,5 @@
 import { BrokenCircuitError } from 'cockatiel';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ImageCache } from '../../src/images/cache/image-cache.js';
 import { RedisLink, RedisSkipped } from '../../src/stores/redis-link.js';
 import type { CacheStore } from '../../src/images/cache/store.js';
@@ -25,9 +25,10 @@ afterAll(async () => {
 });
 
 describe('the per-caller rate limit is shared through Redis', () => {
-  // Long windows, so that no window ends while the test runs: the counts are exact.
+  // Long windows, so that no window ends while the test runs, and a command timeout no loaded machine reaches: the
+  // counts are exact (at 250 ms, a slow command made a replica count on its own, once in seven runs).
   const options = (redisUrl: string): AppOptions => ({
-    cache: { redisUrl, keySecret: SECRET },
+    cache: { redisUrl, keySecret: SECRET, redisCommandTimeoutMs: 5000 },
     callers: { rate: { calls: 3, windowSeconds: 3600, burst: 2, burstWindowSeconds: 3600 } },
   });
   const imagesQuery = (from: number) => `{ images(projectId: "${P}", ids: ${JSON.stringify([0, 1, 2, 3].map((n) => uuid(from + n)))}) { id } }`;
@@ -66,10 +67,12 @@ describe('the per-caller rate limit is shared through Redis', () => {
 
 describe('a frozen Redis (SIGSTOP: connected, never answering)', () => {
   it('is skipped after three timeouts in a row, probed by one command while the others go on without it, and used once it answers', async () => {
+    // Date is the breaker's clock: the test moves it past skipForMs instead of waiting.
+    vi.useFakeTimers({ toFake: ['Date'] });
     const logs = captureLogs();
-    const link = new RedisLink(redis.url, logs.logger, { skipForMs: 300 });
+    const link = new RedisLink(redis.url, logs.logger, { commandTimeoutMs: 250, skipForMs: 30_000 });
     const ping = () => link.run((client) => client.ping());
-    const skipAfter = () => new Promise((resolve) => setTimeout(resolve, 300));
+    const skipAfter = () => vi.setSystemTime(Date.now() + 30_000);
     try {
       await link.ready();
       expect(await ping()).toBe('PONG');
@@ -81,7 +84,7 @@ describe('a frozen Redis (SIGSTOP: connected, never answering)', () => {
         'Redis is unreachable: the shared cache is off and queries go to the upstream until it returns',
       ]);
 
-      await skipAfter();
+      skipAfter();
       let probeSettled = false;
       const probe = ping().finally(() => (probeSettled = true));
       await expect(ping()).rejects.toThrow('Redis is skipped for now: a command is probing it');
@@ -89,11 +92,12 @@ describe('a frozen Redis (SIGSTOP: connected, never answering)', () => {
       await expect(probe).rejects.toThrow(RedisSkipped); // still frozen: skipped again
 
       redis.thaw();
-      await skipAfter();
+      skipAfter();
       expect(await ping()).toBe('PONG');
       expect(await ping()).toBe('PONG');
       await logs.waitFor((line) => line['msg'] === 'Redis is reachable again: the shared cache is back on');
     } finally {
+      vi.useRealTimers();
       redis.thaw();
       await link.close();
     }

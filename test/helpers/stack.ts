@@ -4,6 +4,7 @@ import { defaultConfig, type BackendConfig, type CacheConfig, type CallersConfig
 import type { Upstream } from '../../src/server/services.js';
 import type { Logger } from '../../src/observability/logger.js';
 import { createServices, type Services } from '../../src/server/services.js';
+import { startService, type RunningService } from '../../src/server/start.js';
 import type { SampleImage } from '../../src/sandbox/samples.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/server.js';
 
@@ -129,4 +130,14 @@ export async function withStack(options: Parameters<typeof startStack>[0], run: 
   } finally {
     await stack.close();
   }
+}
+
+/**
+ * The whole service as `npm start` starts it (src/server/start.ts: services, app, HTTP server, graceful stop), in
+ * this process, in front of the ECS endpoint `upstream`, on a free loopback port: for what needs a real listening
+ * server but not a process of its own (signals and exit codes are test/e2e's).
+ */
+export function startInProcess(upstream: URL, options: AppOptions = {}): Promise<RunningService> {
+  const config = configWith({ ...options, server: { port: 0, host: '127.0.0.1', ...options.server } });
+  return startService({ ...config, backend: { ...config.backend, ecsEndpoint: upstream } }, options.logger ?? pino({ level: 'silent' }));
 }

@@ -1,15 +1,20 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FAULTS } from '../../src/sandbox/faults.js';
 import { DOCUMENTED_IMAGE } from '../../src/sandbox/samples.js';
 import { callerFingerprint } from '../../src/sandbox/server.js';
 import { metadataPath, withStack, type AppOptions, type Stack } from '../helpers/stack.js';
-import { until } from '../helpers/until.js';
+import { scrape } from '../helpers/metrics.js';
+import { gate, until } from '../helpers/until.js';
 
 const P = DOCUMENTED_IMAGE.projectId;
 const DOC = DOCUMENTED_IMAGE.imageId;
 const MISSING = '00000000-0000-4000-8000-000000000000';
 const QUERY = `{ image(projectId: "${P}", id: "${DOC}") { id osType metadata { key value } } }`;
 const CACHED: AppOptions['cache'] = { ttlMs: 60_000, notFoundTtlMs: 10_000 };
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 const callerOf = (body: Awaited<ReturnType<Stack['query']>>['body']) =>
   (body.data?.['image'] as { metadata: Array<{ key: string; value: string }> }).metadata.find((entry) => entry.key === 'sandbox_caller')?.value;
@@ -27,11 +32,13 @@ describe('the cache across requests (in memory)', () => {
   });
 
   it('calls again once the TTL has passed, and every time with the TTL at 0', async () => {
-    await withStack({ cache: { ttlMs: 100, notFoundTtlMs: 0 } }, async (stack) => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    await withStack({ cache: { ttlMs: 60_000, notFoundTtlMs: 0 } }, async (stack) => {
       await stack.query(QUERY);
+      vi.setSystemTime(Date.now() + 59_999);
       await stack.query(QUERY);
       expect(stack.upstreamPaths()).toHaveLength(1);
-      await new Promise((resolve) => setTimeout(resolve, 150));
+      vi.setSystemTime(Date.now() + 1);
       await stack.query(QUERY);
       expect(stack.upstreamPaths()).toHaveLength(2);
     });
@@ -84,10 +91,18 @@ describe("one caller's answers are never served to another", () => {
   });
 });
 
+/** Resolves once `count` lookups have joined a call in flight, as /metrics counts them. */
+const joined = (stack: Stack, count: number) => until(async () => (await scrape(stack.app)).value('ecs_image_graph_coalesced_calls_total') === count);
+
+// The sandbox holds its answers until the test opens the gate, so every operation is in flight at once.
 describe('coalescing identical calls in flight', () => {
   it('50 concurrent identical operations make one upstream call, even with the cache off', async () => {
-    await withStack({ sandbox: { latencyMs: 200 } }, async (stack) => {
-      const answers = await Promise.all(Array.from({ length: 50 }, () => stack.query(QUERY, { headers: { 'x-auth-token': 'same-token' } })));
+    const held = gate();
+    await withStack({ sandbox: { answerWhen: held.passed } }, async (stack) => {
+      const answering = Promise.all(Array.from({ length: 50 }, () => stack.query(QUERY, { headers: { 'x-auth-token': 'same-token' } })));
+      await joined(stack, 49);
+      held.open();
+      const answers = await answering;
       expect(new Set(answers.map(({ body }) => JSON.stringify(body))).size).toBe(1);
       expect(answers[0]?.body.data?.['image']).toMatchObject({ id: DOC, osType: 'LINUX' });
       expect(stack.upstreamPaths()).toEqual([metadataPath(P, DOC)]);
@@ -95,16 +110,21 @@ describe('coalescing identical calls in flight', () => {
   });
 
   it('shares a call only within one credential scope', async () => {
-    await withStack({ sandbox: { latencyMs: 200, identifyCaller: true } }, async (stack) => {
+    const held = gate();
+    await withStack({ sandbox: { answerWhen: held.passed, identifyCaller: true } }, async (stack) => {
       const tokens = ['token-a', 'token-b'].flatMap((token) => Array<string>(10).fill(token));
-      const answers = await Promise.all(tokens.map((token) => stack.query(QUERY, { headers: { 'x-auth-token': token } })));
+      const answering = Promise.all(tokens.map((token) => stack.query(QUERY, { headers: { 'x-auth-token': token } })));
+      await joined(stack, 18);
+      held.open();
+      const answers = await answering;
       expect(answers.map(({ body }) => callerOf(body))).toEqual(tokens.map(callerFingerprint));
       expect(stack.sandbox.requests.map((request) => request.headers['x-auth-token']).sort()).toEqual(['token-a', 'token-b']);
     });
   });
 
   it('does not fail the others when the caller that started the shared call goes away', async () => {
-    await withStack({ sandbox: { latencyMs: 400 } }, async (stack) => {
+    const held = gate();
+    await withStack({ sandbox: { answerWhen: held.passed } }, async (stack) => {
       const controller = new AbortController();
       const starter = Promise.resolve(
         stack.app.fetch('http://localhost/graphql', {
@@ -117,12 +137,14 @@ describe('coalescing identical calls in flight', () => {
           () => 'answered',
           (error: unknown) => (error as Error).name,
         );
-      const key = stack.services.cache.key(stack.services.cache.tokenScope('shared-token'), { projectId: P, imageId: DOC });
-      await until(() => stack.services.coalescer.waiters(key) === 1);
+      await until(() => stack.sandbox.inFlight === 1);
       const joiner = stack.query(QUERY, { headers: { 'x-auth-token': 'shared-token' } });
-      await until(() => stack.services.coalescer.waiters(key) === 2);
+      await joined(stack, 1);
       controller.abort();
       expect(await starter).toBe('AbortError');
+      // The shared call goes on for the joiner: the sandbox still has it.
+      expect(stack.sandbox.inFlight).toBe(1);
+      held.open();
       expect((await joiner).body.data?.['image']).toMatchObject({ id: DOC, osType: 'LINUX' });
       expect(stack.upstreamPaths()).toEqual([metadataPath(P, DOC)]);
       await stack.sandbox.whenIdle();

@@ -1,8 +1,6 @@
 import { getNamedType, isObjectType } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSchema } from '../../src/graphql/schema/index.js';
-import { ImageCache } from '../../src/images/cache/image-cache.js';
-import { createMemoryStore } from '../../src/stores/memory-store.js';
 import { FAULTS } from '../../src/sandbox/faults.js';
 import { imageInfo } from '../../src/sandbox/ims.js';
 import { DOCUMENTED_IMAGE, SAMPLE_IMAGES, SAMPLE_PROJECT_ID } from '../../src/sandbox/samples.js';
@@ -130,14 +128,6 @@ describe('the IMS backend', () => {
       .join(' ');
     const { body } = await ims.query(`{ ${query} }`);
     expect(body).toEqual({ data: Object.fromEntries(Object.entries(VISIBILITY).map(([name, { id, served }]) => [name, served ? { id } : null])) });
-  });
-
-  it('keeps its cache entries apart from ecs ones, which keep their keys', () => {
-    const store = createMemoryStore(1024 * 1024);
-    const options = { ttlMs: 60_000, notFoundTtlMs: 0, staleIfErrorMs: 0, refusalTtlMs: 0, keySecret: 'k' };
-    const ref = { projectId: P, imageId: DOC };
-    expect(new ImageCache(store, { ...options, backend: 'ecs' }).key('anonymous', ref)).toBe(`ecs-image-graph:v2:anonymous:${P}:${DOC}`);
-    expect(new ImageCache(store, { ...options, backend: 'ims' }).key('anonymous', ref)).toBe(`ecs-image-graph:v2:ims:anonymous:${P}:${DOC}`);
   });
 
   it('maps IMS error bodies to the same error contract, with extensions.upstream', async () => {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Coalescer } from '../../src/images/cache/coalescer.js';
 import { ImageSource, type Caller, type CallerRateLimit } from '../../src/images/image-source.js';
 import type { UpstreamError } from '../../src/images/upstream-error.js';
@@ -19,6 +19,10 @@ const rate = (calls: number, burst: number): NonNullable<AppOptions['callers']> 
 type Body = Awaited<ReturnType<Stack['query']>>['body'];
 const codes = (body: Body) => (body.errors ?? []).map((error) => error.extensions?.['code']);
 const imagesQuery = (ids: string[], projectId = P) => `{ images(projectId: "${projectId}", ids: ${JSON.stringify(ids)}) { id } }`;
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe('per-caller rate of upstream calls (UPSTREAM_CALLS_PER_CALLER_PER_SECOND and _BURST)', () => {
   it('lets a caller make its rate plus its burst, then fails its images with RATE_LIMITED and no call; each caller has its own', async () => {
@@ -94,15 +98,23 @@ describe('the retry budget (UPSTREAM_RETRY_BUDGET_PERCENT)', () => {
   });
 
   it('counts only the calls the circuit breaker let through: fast failures earn no retries', async () => {
-    await withStack({ upstream: { retries: 2, retryBaseDelayMs: 1, retryBudget: { percent: 20, minPerSecond: 0 } }, limits: { concurrency: 1 } }, async (stack) => {
-      const query = (from: number) => `{ ${Array.from({ length: 20 }, (_, n) => `i${n}: image(projectId: "${project(from + n)}", id: "${FAULTS.throttledNoRetryAfter.imageId}") { id }`).join(' ')} }`;
-      const isolation = stack.upstream.breaker.isolate();
-      for (let from = 0; from < 100; from += 20) await stack.query(query(from)); // 100 calls, none sent
-      isolation.dispose();
-      expect(stack.sandbox.requests).toHaveLength(0);
-      // Had the 100 failures counted, these 5 calls could retry 21 times; they earn one.
-      await stack.query(`{ ${Array.from({ length: 5 }, (_, n) => `i${n}: image(projectId: "${project(200 + n)}", id: "${FAULTS.throttledNoRetryAfter.imageId}") { id }`).join(' ')} }`);
+    // Date is the clock of the breaker and of the budget: it stands still, so every call falls in one window,
+    // and the test moves it to let the circuit half-open.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const circuit = { failureRate: 0.5, windowMs: 60_000, minCalls: 5, halfOpenAfterMs: 1000 };
+    await withStack({ upstream: { retries: 2, retryBaseDelayMs: 1, retryBudget: { percent: 20, minPerSecond: 0 }, circuit }, limits: { concurrency: 1 } }, async (stack) => {
+      const images = (from: number, count: number, imageId: string) =>
+        `{ ${Array.from({ length: count }, (_, n) => `i${n}: image(projectId: "${project(from + n)}", id: "${imageId}") { id }`).join(' ')} }`;
+      // Five failing calls open the circuit; the fifth earns the one retry that 20% of five allows.
+      await stack.query(images(0, 5, FAULTS.error.imageId));
       expect(stack.sandbox.requests).toHaveLength(6);
+      expect((await scrape(stack.app)).value('ecs_image_graph_upstream_circuit_state', { backend: 'ecs' })).toBe(2); // open
+      for (let from = 100; from < 200; from += 20) await stack.query(images(from, 20, FAULTS.throttledNoRetryAfter.imageId)); // 100 calls, none sent
+      expect(stack.sandbox.requests).toHaveLength(6);
+      vi.setSystemTime(Date.now() + 1000);
+      // Had the 100 failures counted, these 5 calls could retry 21 times; with the 10 calls really made, they earn one.
+      await stack.query(images(200, 5, FAULTS.throttledNoRetryAfter.imageId));
+      expect(stack.sandbox.requests).toHaveLength(12);
     });
   });
 
@@ -196,16 +208,20 @@ describe('what a refusal takes away from the cache, however briefly calls are bl
 });
 
 describe('stale-if-error (CACHE_STALE_IF_ERROR_SECONDS)', () => {
-  const options: AppOptions = { cache: { ttlMs: 100, staleIfErrorMs: 60_000 }, upstream: { retries: 0 }, callers: { refusalTtlMs: 60_000 } };
+  const options: AppOptions = { cache: { ttlMs: 60_000, staleIfErrorMs: 60_000 }, upstream: { retries: 0 }, callers: { refusalTtlMs: 60_000 } };
   const query = `{ image(projectId: "${P}", id: "${DOC}") { id osType } }`;
-  const expire = () => new Promise((resolve) => setTimeout(resolve, 150));
+  // The cache's clock is Date's: the tests move it past the TTL instead of waiting.
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+  });
+  const expire = () => vi.setSystemTime(Date.now() + 60_001);
 
   it('answers the expired metadata when the upstream is down, marked in extensions.stale with its age, and counts it', async () => {
     const sandbox = await startSandbox();
     const service = await appFor(sandbox.url, options);
     try {
       expect((await service.query(query)).body).toEqual({ data: { image: { id: DOC, osType: 'LINUX' } } });
-      await expire();
+      expire();
       await sandbox.close();
       const stale = await service.query(`{ a: image(projectId: "${P}", id: "${DOC}") { id osType } list: images(projectId: "${P}", ids: ["${uuid(1)}", "${DOC}"]) { id } }`);
       expect(stale.body).toEqual({
@@ -213,8 +229,8 @@ describe('stale-if-error (CACHE_STALE_IF_ERROR_SECONDS)', () => {
         errors: [expect.objectContaining({ path: ['list', 0], extensions: expect.objectContaining({ code: 'UPSTREAM_UNAVAILABLE' }) })],
         extensions: {
           stale: [
-            { path: ['a'], id: DOC, ageSeconds: 0 },
-            { path: ['list', 1], id: DOC, ageSeconds: 0 },
+            { path: ['a'], id: DOC, ageSeconds: 60 },
+            { path: ['list', 1], id: DOC, ageSeconds: 60 },
           ],
         },
       });
@@ -231,7 +247,7 @@ describe('stale-if-error (CACHE_STALE_IF_ERROR_SECONDS)', () => {
     const headers = { 'x-auth-token': 'alice' };
     try {
       await service.query(query, { headers });
-      await expire();
+      expire();
       revoked.add('alice');
       expect(codes((await service.query(query, { headers })).body)).toEqual(['UNAUTHENTICATED']);
       await sandbox.close();
@@ -245,10 +261,10 @@ describe('stale-if-error (CACHE_STALE_IF_ERROR_SECONDS)', () => {
 
   it('keeps no stale copy with CACHE_STALE_IF_ERROR_SECONDS=0', async () => {
     const sandbox = await startSandbox();
-    const service = await appFor(sandbox.url, { ...options, cache: { ttlMs: 100, staleIfErrorMs: 0 } });
+    const service = await appFor(sandbox.url, { ...options, cache: { ttlMs: 60_000, staleIfErrorMs: 0 } });
     try {
       await service.query(query);
-      await expire();
+      expire();
       await sandbox.close();
       expect(codes((await service.query(query)).body)).toEqual(['UPSTREAM_UNAVAILABLE']);
     } finally {

@@ -41,7 +41,7 @@ describe('loadConfig', () => {
         circuit: { failureRate: 0.5, windowMs: 10_000, minCalls: 20, halfOpenAfterMs: 5000 },
       },
       callers: { auth: { mode: 'passthrough' }, rate: { calls: 20, windowSeconds: 1, burst: 200, burstWindowSeconds: 10 }, refusalTtlMs: 5000, refusalsPerAddressPerMinute: 20 },
-      cache: { ttlMs: 60_000, notFoundTtlMs: 10_000, staleIfErrorMs: 300_000, maxBytes: 64 * 1024 * 1024, redisUrl: undefined, keySecret: undefined },
+      cache: { ttlMs: 60_000, notFoundTtlMs: 10_000, staleIfErrorMs: 300_000, maxBytes: 64 * 1024 * 1024, redisUrl: undefined, redisCommandTimeoutMs: 250, keySecret: undefined },
       limits: {
         imagesMaxIds: 100,
         maxImages: 200,
@@ -128,6 +128,7 @@ describe('loadConfig', () => {
       CACHE_STALE_IF_ERROR_SECONDS: '60',
       CACHE_MAX_BYTES: '1048576',
       REDIS_URL: 'redis://127.0.0.1:6380/2',
+      REDIS_COMMAND_TIMEOUT_MS: '400',
       CACHE_KEY_SECRET: 'k'.repeat(40),
       MAX_BODY_BYTES: '4096',
       HTTP_HEADERS_TIMEOUT_MS: '5000',
@@ -193,7 +194,7 @@ describe('loadConfig', () => {
         refusalTtlMs: 3000,
         refusalsPerAddressPerMinute: 7,
       },
-      cache: { ttlMs: 30_000, notFoundTtlMs: 0, staleIfErrorMs: 60_000, maxBytes: 1_048_576, redisUrl: 'redis://127.0.0.1:6380/2', keySecret: 'k'.repeat(40) },
+      cache: { ttlMs: 30_000, notFoundTtlMs: 0, staleIfErrorMs: 60_000, maxBytes: 1_048_576, redisUrl: 'redis://127.0.0.1:6380/2', redisCommandTimeoutMs: 400, keySecret: 'k'.repeat(40) },
       limits: {
         imagesMaxIds: 250,
         maxImages: 500,

@@ -85,6 +85,8 @@ export class ImageCache {
     // An answer fetched before the upstream refused this caller is never served again, fresh or stale.
     if (answer?.kind !== 'answer' || (refusal && answer.storedAt <= refusal.at)) return {};
     const ageMs = now - answer.storedAt;
+    // A store may still hold an entry at the very moment it expires: past its stale window it is no answer.
+    if (ageMs >= answer.ttlMs + (answer.metadata === null ? 0 : this.options.staleIfErrorMs)) return {};
     return { answer: { metadata: answer.metadata, ageMs, freshForMs: answer.ttlMs - ageMs } };
   }
 

@@ -5,8 +5,7 @@ import { DOCUMENTED_IMAGE, SAMPLE_PROJECT_ID } from '../../src/sandbox/samples.j
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { AUDIENCE, ISSUER, startJwks, type Jwks } from '../helpers/jwks.js';
 import { captureLogs } from '../helpers/logs.js';
-import { startService } from '../helpers/service.js';
-import { appFor, type TestApp } from '../helpers/stack.js';
+import { appFor, startInProcess, type TestApp } from '../helpers/stack.js';
 
 const P = SAMPLE_PROJECT_ID;
 const DOC = DOCUMENTED_IMAGE.imageId;
@@ -98,23 +97,17 @@ describe('AUTH_MODE=service with SERVICE_CALLER_AUTH=jwt', () => {
 
 describe('SERVICE_CALLER_AUTH=network', () => {
   it('starts, warning that callers are not authenticated', async () => {
-    const running = await startService({
-      ECS_ENDPOINT: sandbox.url.href,
-      AUTH_MODE: 'service',
-      SERVICE_CALLER_AUTH: 'network',
-      HUAWEICLOUD_SDK_AK: KEY.accessKey,
-      HUAWEICLOUD_SDK_SK: KEY.secretKey,
-      ALLOWED_PROJECT_IDS: P,
-    });
+    const startLogs = captureLogs();
+    const auth: AuthConfig = { mode: 'service', ...KEY, securityToken: undefined, allowedProjectIds: new Set([P]), callers: { kind: 'network' } };
+    const running = await startInProcess(sandbox.url, { callers: { auth }, logger: startLogs.logger });
     try {
-      const warning = await running.waitForLog((line) => line['level'] === 40);
-      expect(warning['msg']).toBe(
+      expect(startLogs.lines.filter((line) => line['level'] === 40).map((line) => line['msg'])).toEqual([
         "SERVICE_CALLER_AUTH=network: callers are not authenticated, and every one spends this service's AK/SK. Make sure that only the gateway can reach this service.",
-      );
+      ]);
       const answer = await fetch(running.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: `{ image(projectId: "${P}", id: "${DOC}") { id } }` }) });
       expect(await answer.json()).toEqual({ data: { image: { id: DOC } } });
     } finally {
-      expect(await running.stop()).toBe(0);
+      await running.stop();
     }
-  }, 60_000);
+  });
 });
