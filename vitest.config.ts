@@ -8,6 +8,12 @@ import { defineConfig } from 'vitest/config';
  * - e2e: the compiled programs as processes, and the real peers (Redis, Hive Gateway, Chromium, the web example's
  *   tooling). `dist/` is built once for all of them (test/e2e/build-once.ts).
  */
+/**
+ * Test files that replace a module (vi.mock) need modules of their own: with shared modules, the module they
+ * replace may have been loaded already by another file. They run in their own project, isolated.
+ */
+const MOCKING_MODULES = ['test/service/graphiql.test.ts'];
+
 export default defineConfig({
   resolve: {
     // Pothos and Yoga load graphql's CommonJS build; without this a test's own `import 'graphql'` gets the
@@ -25,7 +31,8 @@ export default defineConfig({
     hookTimeout: 30_000,
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
-      { extends: true, test: { name: 'service', include: ['test/service/**/*.test.ts'] } },
+      { extends: true, test: { name: 'service', include: ['test/service/**/*.test.ts'], exclude: MOCKING_MODULES } },
+      { extends: true, test: { name: 'service:isolated', include: MOCKING_MODULES, isolate: true } },
       { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], globalSetup: ['test/e2e/build-once.ts'] } },
     ],
   },
