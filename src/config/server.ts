@@ -27,7 +27,10 @@ export const SERVER_SETTINGS = {
     default: '',
     desc: 'Comma-separated origins (e.g. `https://app.example.com`) whose browser pages may call the API. Unset: no cross-origin access at all.',
   }),
-  GRAPHIQL: bool({ default: true, desc: 'Serve GraphiQL at /graphql to browsers. Set `false` in production if it should not be public.' }),
+  GRAPHIQL: bool({
+    default: true,
+    desc: 'Serve GraphiQL at /graphql to browsers, with its files under /graphiql/ (cached by browsers; see docs/operations.md). Set `false` in production if it should not be public.',
+  }),
   INTROSPECTION: bool({
     default: true,
     desc: 'Answer introspection queries. `false` also hides "did you mean" field suggestions in errors. Federation (`_service`) keeps working.',
