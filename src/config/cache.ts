@@ -1,6 +1,6 @@
 import type { CALLER_SETTINGS } from './callers.js';
 import type { Rule, Values } from './section.js';
-import { integer, redisUrl, secret } from './validators.js';
+import { integer, optionalInteger, redisUrl, secret } from './validators.js';
 
 /** The cache of upstream answers: how long they are kept, and where (this process, or Redis for every replica). */
 export const CACHE_SETTINGS = {
@@ -16,9 +16,9 @@ export const CACHE_SETTINGS = {
     default: 300,
     desc: "How long past its TTL an image's metadata is kept to answer with when the upstream fails (`UPSTREAM_UNAVAILABLE`, `UPSTREAM_TIMEOUT` or an open circuit); such an answer is marked in `extensions.stale`. Never an answer fetched before the upstream refused that caller (401, or 403 in that project). 0: never.",
   }),
-  CACHE_MAX_BYTES: integer(1024, 2 ** 40)({
-    default: 64 * 1024 * 1024,
-    desc: 'Size bound of the in-memory cache, in bytes of heap its entries really take (least recently used entries go first). Not used with `REDIS_URL`.',
+  CACHE_MAX_BYTES: optionalInteger(1024, 2 ** 40)({
+    default: '',
+    desc: 'Size bound of the in-memory cache, in bytes of heap its entries really take (least recently used entries go first). Unset: an eighth of the memory the process may use (its container\'s limit, `process.constrainedMemory()`), at most 64 MiB: 32 MiB under a 256 MiB limit. Not used with `REDIS_URL`.',
   }),
   REDIS_URL: redisUrl({
     default: '',
@@ -44,14 +44,20 @@ export const CACHE_RULES: Array<Rule<typeof CACHE_SETTINGS & Pick<typeof CALLER_
       : undefined,
 ];
 
-export function readCache(env: Values<typeof CACHE_SETTINGS>) {
+/** The in-memory cache's size when CACHE_MAX_BYTES is not set: a share of the memory the process may use, bounded. */
+export function defaultCacheBytes(memoryLimitBytes: number): number {
+  return Math.min(64 * 1024 * 1024, Math.floor(memoryLimitBytes / 8));
+}
+
+/** @param memoryLimitBytes the memory the process may use (`process.constrainedMemory()`, at most the machine's) */
+export function readCache(env: Values<typeof CACHE_SETTINGS>, memoryLimitBytes: number) {
   return {
     /** 0: no caching. */
     ttlMs: env.CACHE_TTL_SECONDS * 1000,
     notFoundTtlMs: env.CACHE_NOT_FOUND_TTL_SECONDS * 1000,
     /** How long past its TTL metadata is kept, to answer with when the upstream fails. */
     staleIfErrorMs: env.CACHE_STALE_IF_ERROR_SECONDS * 1000,
-    maxBytes: env.CACHE_MAX_BYTES,
+    maxBytes: env.CACHE_MAX_BYTES === '' ? defaultCacheBytes(memoryLimitBytes) : Number(env.CACHE_MAX_BYTES),
     redisUrl: env.REDIS_URL || undefined,
     redisCommandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
     /** The HMAC key for token scopes; undefined means "make a random one" (a cache no other process shares). */

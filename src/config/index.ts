@@ -1,3 +1,4 @@
+import { totalmem } from 'node:os';
 import { customCleanEnv } from 'envalid';
 import { BACKEND_RULES, BACKEND_SETTINGS, readBackend } from './backend.js';
 import { CACHE_RULES, CACHE_SETTINGS, readCache } from './cache.js';
@@ -54,11 +55,16 @@ export class ConfigError extends Error {
   }
 }
 
+/** The memory this process may use: its container's limit (cgroup), or the machine's memory when it has none. */
+export function memoryLimitBytes(): number {
+  return Math.min(process.constrainedMemory() || Number.POSITIVE_INFINITY, totalmem());
+}
+
 /**
  * Reads every setting in one pass: each variable is checked on its own, then the rules between variables run
  * on those that passed, and every problem found is reported at once, so that three mistakes cost one restart.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, memoryLimit = memoryLimitBytes()): Config {
   const problems: Problem[] = [];
   const values = customCleanEnv(env, SETTINGS, (cleaned) => cleaned, {
     reporter: ({ errors }) => {
@@ -76,7 +82,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     backend: readBackend(valid),
     upstream: readUpstream(valid),
     callers: readCallers(valid),
-    cache: readCache(valid),
+    cache: readCache(valid, memoryLimit),
     limits: readLimits(valid),
     telemetry: readTelemetry(valid),
   };

@@ -21,14 +21,22 @@ export function integer(min: number, max: number) {
   });
 }
 
-/** A TCP port (0 picks a free one), or empty for none; as its digits, so that empty can stay empty. */
-export function optionalPort() {
+/**
+ * A whole number from `min` to `max`, or empty for "not set"; kept as its digits, so that empty can stay empty
+ * (envalid refuses a value that reads as undefined). `what` names it in the message.
+ */
+export function optionalInteger(min: number, max: number, what = 'a whole number') {
   return makeValidator<string>((input) => {
     const value = input.trim();
-    if (value !== '' && !(/^\d+$/.test(value) && Number(value) <= 65_535)) throw new EnvError(`must be a port from 0 to 65535, or empty for none, got "${input}"`);
+    if (value !== '' && !(/^\d+$/.test(value) && Number(value) >= min && Number(value) <= max)) {
+      throw new EnvError(`must be ${what} from ${min} to ${max}, or empty for none, got "${input}"`);
+    }
     return value;
   });
 }
+
+/** A TCP port (0 picks a free one), or empty for none. */
+export const optionalPort = () => optionalInteger(0, 65_535, 'a port');
 
 /** A number strictly between 0 and 1. */
 export function fraction() {

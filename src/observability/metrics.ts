@@ -1,3 +1,4 @@
+import { getHeapStatistics } from 'node:v8';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 const PREFIX = 'ecs_image_graph_';
@@ -108,12 +109,26 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private readonly memory = new Gauge({
+    name: `${PREFIX}memory_limit_bytes`,
+    help: 'What the process was started with, by kind: limit (the memory it may use: its container\'s limit, or the machine\'s), heap (V8\'s heap size limit, --max-old-space-size[-percentage]), cache (the in-memory cache\'s bound, CACHE_MAX_BYTES; 0 with Redis).',
+    labelNames: ['kind'],
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
+    this.memory.set({ kind: 'heap' }, getHeapStatistics().heap_size_limit);
     this.retriesOverBudget.inc(0);
     this.staleAnswers.inc(0);
     this.cacheLookups.inc({ result: 'hit' }, 0);
     this.cacheLookups.inc({ result: 'miss' }, 0);
+  }
+
+  /** The memory the process may use, and the in-memory cache's bound (0 when the cache is in Redis). */
+  memoryBudget(limitBytes: number, cacheBytes: number): void {
+    this.memory.set({ kind: 'limit' }, limitBytes);
+    this.memory.set({ kind: 'cache' }, cacheBytes);
   }
 
   upstreamAttempt(backend: BackendName, outcome: AttemptOutcome, seconds: number): void {

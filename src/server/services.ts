@@ -1,7 +1,7 @@
 import { CircuitState } from 'cockatiel';
 import { Pool } from 'undici';
 import { createAccess } from '../callers/access.js';
-import type { Config, UpstreamConfig } from '../config/index.js';
+import { memoryLimitBytes, type Config, type UpstreamConfig } from '../config/index.js';
 import { EcsBackend } from '../ecs/ecs-backend.js';
 import type { AppDeps } from '../graphql/app.js';
 import { createSchema } from '../graphql/schema/index.js';
@@ -89,6 +89,7 @@ export function createServices(config: Config, endpoints: Endpoints, options: Se
     : undefined;
   const backend: ImageBackend = shadow ?? upstream.backend;
   const store = redis ? createRedisStore(redis) : createMemoryStore(config.cache.maxBytes);
+  metrics.memoryBudget(memoryLimitBytes(), redis ? 0 : config.cache.maxBytes);
   const cache = new ImageCache(store, { ...config.cache, refusalTtlMs: config.callers.refusalTtlMs, backend: backend.name });
   const coalescer = new Coalescer<Fetched>();
   const source = new ImageSource({

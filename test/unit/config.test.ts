@@ -76,6 +76,16 @@ describe('loadConfig', () => {
     }
   });
 
+  it('sizes the in-memory cache from the memory the process may use, unless CACHE_MAX_BYTES says', () => {
+    const MiB = 1024 * 1024;
+    expect(loadConfig({}, 256 * MiB).cache.maxBytes).toBe(32 * MiB);
+    expect(loadConfig({}, 512 * MiB).cache.maxBytes).toBe(64 * MiB);
+    expect(loadConfig({}, 16 * 1024 * MiB).cache.maxBytes).toBe(64 * MiB);
+    expect(loadConfig({ CACHE_MAX_BYTES: '' }, 256 * MiB).cache.maxBytes).toBe(32 * MiB);
+    expect(loadConfig({ CACHE_MAX_BYTES: '1048576' }, 256 * MiB).cache.maxBytes).toBe(MiB);
+    expect(() => loadConfig({ CACHE_MAX_BYTES: '64MiB' })).toThrow(exactly('Invalid configuration:\n  CACHE_MAX_BYTES: must be a whole number from 1024 to 1099511627776, or empty for none, got "64MiB"'));
+  });
+
   it('treats an empty ECS_ENDPOINT as unset and keeps a path prefix', () => {
     expect(loadConfig({ ECS_ENDPOINT: '' }).backend.ecsEndpoint).toBeUndefined();
     expect(loadConfig({ ECS_ENDPOINT: 'https://ecs.cn-north-4.myhuaweicloud.com' }).backend.ecsEndpoint?.href).toBe('https://ecs.cn-north-4.myhuaweicloud.com/');
