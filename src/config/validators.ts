@@ -30,6 +30,17 @@ export function optionalPort() {
   });
 }
 
+/**
+ * NODE_ENV: any value, as Node's ecosystem allows, but `production` only as exactly that: a `Production` that
+ * silently meant "not production" would start the sandbox where real data was expected.
+ */
+export function nodeEnvironment() {
+  return makeValidator<string>((input) => {
+    if (input !== 'production' && input.trim().toLowerCase() === 'production') throw new EnvError(`must be exactly "production" (lower case, no spaces) to mean production, got "${input}"`);
+    return input;
+  });
+}
+
 /** A number strictly between 0 and 1. */
 export function fraction() {
   return makeValidator<number>((input) => {
