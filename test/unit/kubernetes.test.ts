@@ -35,17 +35,17 @@ const SHUTDOWN_CLOSE_SECONDS = 5;
 
 /**
  * Memory the process needs outside V8's heap, which NODE_OPTIONS caps at a share of the container's limit: module code,
- * Buffers, sockets, what compression leaves in malloc, V8's own overhead. Measured (anonymous RSS minus the heap's
- * committed size, after start, 200 queries, 100-image operations and /metrics): 40 to 55 MiB. 96 leaves room for
- * connections and responses in flight under load.
+ * Buffers, sockets, compression state, V8's own overhead. Measured in the production image under a 256m limit (the
+ * cgroup's anonymous memory minus V8's committed heap, after 200 queries, twenty 100-image operations and ten
+ * /metrics): about 25 MiB. The rest is for what many responses in flight hold at once (compressing, writing).
  */
 const OFF_HEAP_MIB = 96;
 
 /**
- * What GraphiQL adds off the heap once opened: its 47 files compressed and held as Buffers, and what brotli leaves in
- * malloc. Measured: 60 to 80 MiB more than without it.
+ * What GraphiQL adds off the heap once opened: its 47 files compressed and held as Buffers, and what compressing them
+ * left in malloc. Measured the same way: about 47 MiB more than without it.
  */
-const GRAPHIQL_OFF_HEAP_MIB = 80;
+const GRAPHIQL_OFF_HEAP_MIB = 64;
 
 const renders = new Map<Overlay, Promise<KubernetesObject[]>>();
 /** An overlay's objects, rendered once for the whole file. */
