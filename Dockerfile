@@ -34,6 +34,11 @@ ENV NODE_ENV=production \
     NODE_OPTIONS=--max-old-space-size-percentage=50 \
     HOST=0.0.0.0 \
     PORT=4000
+# Node sizes its heap from the container's memory limit (cgroup), not the machine's: by default nearly all of it, so
+# the process would pass the limit and be killed before V8 collects hard. Half of it for the heap; the other half
+# must hold what lives off the heap (code, stacks, Buffers and sockets, the GraphiQL files, V8's own overhead).
+# Node 24 takes a number here, not "50%". Give the container a memory limit (Kubernetes, `docker run --memory`).
+ENV NODE_OPTIONS=--max-old-space-size-percentage=50
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

@@ -1,12 +1,12 @@
-import { str } from 'envalid';
+import { bool, str } from 'envalid';
 import type { Problem, Rule, Values } from './section.js';
-import { calendarDate, endpointUrl, integer, sampleRate } from './validators.js';
+import { calendarDate, endpointUrl, integer, nodeEnvironment, sampleRate } from './validators.js';
 
 /** Which upstream API answers, where it is, and what responses say about the deprecated one. */
 export const BACKEND_SETTINGS = {
   ECS_ENDPOINT: endpointUrl({
     default: '',
-    desc: 'The regional ECS endpoint, e.g. `https://ecs.cn-north-4.myhuaweicloud.com`. Unset or empty: the built-in sandbox is started on a free loopback port and used instead.',
+    desc: 'The regional ECS endpoint, e.g. `https://ecs.cn-north-4.myhuaweicloud.com`. Unset or empty: the built-in sandbox is started on a free loopback port and used instead, except with `NODE_ENV=production`, where the service refuses to start unless `SANDBOX=true`.',
   }),
   IMAGE_BACKEND: str({
     default: 'ecs',
@@ -16,6 +16,14 @@ export const BACKEND_SETTINGS = {
   IMS_ENDPOINT: endpointUrl({
     default: '',
     desc: 'The regional IMS endpoint, e.g. `https://ims.cn-north-4.myhuaweicloud.com`, for `IMAGE_BACKEND=ims` or `shadow`. Unset: derived from an `ECS_ENDPOINT` of the form `https://ecs.{region}.myhuaweicloud.com` (and logged); with no `ECS_ENDPOINT` either, the built-in sandbox serves both APIs; otherwise `ims` and `shadow` refuse to start.',
+  }),
+  SANDBOX: bool({
+    default: false,
+    desc: '`true`: serve the built-in sandbox (sample images, no real data) on purpose, even with `NODE_ENV=production`; `ECS_ENDPOINT` and `IMS_ENDPOINT` must then be unset. `false`: the sandbox answers only outside production, when the API that answers has no endpoint.',
+  }),
+  NODE_ENV: nodeEnvironment()({
+    default: '',
+    desc: 'Exactly `production` (the Docker image sets it): an API that answers with no endpoint is a configuration error, not a reason to serve the built-in sandbox (see `SANDBOX`). Any other value changes nothing here. Libraries read it too: graphql-js skips its check for a second copy of itself in production.',
   }),
   SHADOW_SAMPLE_RATE: sampleRate()({
     default: 0.1,
@@ -45,6 +53,24 @@ export const BACKEND_RULES: Array<Rule<typeof BACKEND_SETTINGS>> = [
     const ims = imsEndpoint({ IMAGE_BACKEND, IMS_ENDPOINT, ECS_ENDPOINT });
     return 'variable' in ims ? ims : undefined;
   },
+  // In production, sample images answered as if real would be worse than not starting: the sandbox must be asked for.
+  (env) => {
+    const { NODE_ENV, SANDBOX, IMAGE_BACKEND, ECS_ENDPOINT, IMS_ENDPOINT } = env;
+    if (NODE_ENV !== 'production' || SANDBOX !== false || IMAGE_BACKEND === undefined || ECS_ENDPOINT === undefined || IMS_ENDPOINT === undefined) return undefined;
+    if (!sandboxAnswers({ IMAGE_BACKEND, ECS_ENDPOINT, IMS_ENDPOINT })) return undefined;
+    // Shadow mode with IMS_ENDPOINT alone is refused for ECS_ENDPOINT by the rule above already.
+    if (IMAGE_BACKEND === 'shadow' && IMS_ENDPOINT !== '') return undefined;
+    const instead = 'without it the built-in sandbox would answer with sample images (set SANDBOX=true to serve the sandbox on purpose)';
+    return IMAGE_BACKEND === 'ims'
+      ? { variable: 'IMS_ENDPOINT', message: `required when NODE_ENV=production with IMAGE_BACKEND=ims (or a regional ECS_ENDPOINT to derive it from): ${instead}` }
+      : { variable: 'ECS_ENDPOINT', message: `required when NODE_ENV=production: ${instead}` };
+  },
+  ({ SANDBOX, ECS_ENDPOINT, IMS_ENDPOINT }) => {
+    const set = [ECS_ENDPOINT ? 'ECS_ENDPOINT' : undefined, IMS_ENDPOINT ? 'IMS_ENDPOINT' : undefined].filter((name) => name !== undefined);
+    return SANDBOX === true && set.length > 0
+      ? { variable: 'SANDBOX', message: `true serves the built-in sandbox instead of any upstream, but ${set.join(' and ')} ${set.length > 1 ? 'are' : 'is'} set: unset one or the other` }
+      : undefined;
+  },
   ({ LEGACY_DEPRECATION_DATE: deprecated, LEGACY_SUNSET_DATE: sunset }) =>
     deprecated !== undefined && sunset !== undefined && sunset !== '' && sunset < deprecated
       ? { variable: 'LEGACY_SUNSET_DATE', message: 'must not be before LEGACY_DEPRECATION_DATE (RFC 9745: a resource is deprecated before it sunsets)' }
@@ -65,6 +91,8 @@ export function readBackend(env: BackendEnv) {
     imsEndpoint: ims.url,
     /** Whether `imsEndpoint` was derived from the ECS endpoint's region (to be logged). */
     imsDerived: ims.derived,
+    /** SANDBOX=true: the built-in sandbox answers because it was asked for, not for want of an endpoint (to be logged). */
+    sandboxRequested: env.SANDBOX,
     shadow: { sampleRate: env.SHADOW_SAMPLE_RATE, maxConcurrency: env.SHADOW_MAX_CONCURRENCY },
     /** What responses selecting a deprecated field announce (RFC 9745 `Deprecation`, RFC 8594 `Sunset`). */
     deprecation: {
@@ -77,6 +105,11 @@ export function readBackend(env: BackendEnv) {
 /** Which API answers, where each is, and what responses say about the deprecated one. */
 export type BackendConfig = ReturnType<typeof readBackend>;
 export type DeprecationNotice = BackendConfig['deprecation'];
+
+/** Whether the built-in sandbox stands in for the API that answers: it has no endpoint, set or derived. */
+function sandboxAnswers(env: Pick<BackendEnv, 'IMAGE_BACKEND' | 'IMS_ENDPOINT' | 'ECS_ENDPOINT'>): boolean {
+  return env.IMAGE_BACKEND === 'ims' ? env.IMS_ENDPOINT === '' && env.ECS_ENDPOINT === '' : env.ECS_ENDPOINT === '';
+}
 
 /** ECS's regional host; IMS lives at the same region's `ims.` host. */
 const ECS_REGIONAL_HOST = /^ecs\.([a-z0-9-]+)\.myhuaweicloud\.com$/;

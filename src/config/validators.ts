@@ -38,6 +38,17 @@ export function optionalInteger(min: number, max: number, what = 'a whole number
 /** A TCP port (0 picks a free one), or empty for none. */
 export const optionalPort = () => optionalInteger(0, 65_535, 'a port');
 
+/**
+ * NODE_ENV: any value, as Node's ecosystem allows, but `production` only as exactly that: a `Production` that
+ * silently meant "not production" would start the sandbox where real data was expected.
+ */
+export function nodeEnvironment() {
+  return makeValidator<string>((input) => {
+    if (input !== 'production' && input.trim().toLowerCase() === 'production') throw new EnvError(`must be exactly "production" (lower case, no spaces) to mean production, got "${input}"`);
+    return input;
+  });
+}
+
 /** A number strictly between 0 and 1. */
 export function fraction() {
   return makeValidator<number>((input) => {

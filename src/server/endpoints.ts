@@ -10,7 +10,8 @@ export interface ResolvedEndpoints extends Endpoints {
 
 /**
  * Where each API the service calls is: the configured endpoints, or, when the API that answers has none, the
- * built-in sandbox (which serves both ECS and IMS), said loudly, once. In service mode the sandbox checks
+ * built-in sandbox (which serves both ECS and IMS), said loudly, once. (In production, the config's rules have
+ * refused to start without an endpoint unless SANDBOX=true asked for the sandbox.) In service mode the sandbox checks
  * signatures with the service's own key, as Huawei's API gateway would. (The config's rules have made sure that
  * shadow mode has both endpoints or neither.)
  */
@@ -24,7 +25,7 @@ export async function resolveEndpoints(config: Config, logger: Logger): Promise<
   }
   const { auth } = config.callers;
   const sandbox = await startSandbox(auth.mode === 'service' ? { accessKeys: [{ accessKey: auth.accessKey, secretKey: auth.secretKey }] } : {});
-  const variable = kind === 'ims' ? 'IMS_ENDPOINT' : 'ECS_ENDPOINT';
-  logger.warn({ sandbox: sandbox.url.href }, `${variable} is not set: using the built-in sandbox of ECS and IMS at ${sandbox.url.href} (sample images only, no real data)`);
+  const why = config.backend.sandboxRequested ? 'SANDBOX=true' : `${kind === 'ims' ? 'IMS_ENDPOINT' : 'ECS_ENDPOINT'} is not set`;
+  logger.warn({ sandbox: sandbox.url.href }, `${why}: using the built-in sandbox of ECS and IMS at ${sandbox.url.href} (sample images only, no real data)`);
   return { primary: sandbox.url, shadow: kind === 'shadow' ? sandbox.url : undefined, sandbox };
 }

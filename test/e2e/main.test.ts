@@ -47,6 +47,27 @@ describe('the compiled service', () => {
     }
   });
 
+  it('with NODE_ENV=production (as in the image) and no endpoint, refuses to start, saying how to serve the sandbox on purpose', async () => {
+    const { code, stderr, stdout } = await runServiceToExit({ NODE_ENV: 'production' });
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toBe(
+      'Invalid configuration:\n  ECS_ENDPOINT: required when NODE_ENV=production: without it the built-in sandbox would answer with sample images (set SANDBOX=true to serve the sandbox on purpose)\n',
+    );
+  });
+
+  it('with NODE_ENV=production and SANDBOX=true, serves the sandbox and says it was asked for', async () => {
+    const service = await started({ NODE_ENV: 'production', SANDBOX: 'true' });
+    try {
+      expect(service.logs.filter((line) => String(line['msg']).includes('built-in sandbox'))).toEqual([
+        expect.objectContaining({ level: 40, msg: expect.stringMatching(/^SANDBOX=true: using the built-in sandbox of ECS and IMS at http:\/\/127\.0\.0\.1:\d+\/ \(sample images only, no real data\)$/) }),
+      ]);
+      expect(await post(service.url)).toEqual({ status: 200, body: ANSWER });
+    } finally {
+      await service.stop();
+    }
+  });
+
   it('with IMAGE_BACKEND=shadow and a regional ECS_ENDPOINT, derives the IMS endpoint of the region and says so', async () => {
     const service = await started({ ECS_ENDPOINT: 'https://ecs.cn-north-4.myhuaweicloud.com', IMAGE_BACKEND: 'shadow' });
     try {

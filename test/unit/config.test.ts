@@ -28,6 +28,7 @@ describe('loadConfig', () => {
         ecsEndpoint: undefined,
         imsEndpoint: undefined,
         imsDerived: false,
+        sandboxRequested: false,
         shadow: { sampleRate: 0.1, maxConcurrency: 4 },
         deprecation: { deprecatedAt: new Date('2017-02-22T00:00:00Z'), sunsetAt: undefined },
       },
@@ -86,6 +87,47 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ CACHE_MAX_BYTES: '64MiB' })).toThrow(exactly('Invalid configuration:\n  CACHE_MAX_BYTES: must be a whole number from 1024 to 1099511627776, or empty for none, got "64MiB"'));
   });
 
+  it('in production, refuses to start without the endpoint of the API that answers, unless SANDBOX=true asks for the sandbox', () => {
+    const instead = 'without it the built-in sandbox would answer with sample images (set SANDBOX=true to serve the sandbox on purpose)';
+    for (const kind of ['ecs', 'shadow']) {
+      expect(() => loadConfig({ NODE_ENV: 'production', IMAGE_BACKEND: kind })).toThrow(exactly(`Invalid configuration:\n  ECS_ENDPOINT: required when NODE_ENV=production: ${instead}`));
+    }
+    expect(() => loadConfig({ NODE_ENV: 'production', IMAGE_BACKEND: 'ims' })).toThrow(
+      exactly(`Invalid configuration:\n  IMS_ENDPOINT: required when NODE_ENV=production with IMAGE_BACKEND=ims (or a regional ECS_ENDPOINT to derive it from): ${instead}`),
+    );
+    // Shadow mode with IMS alone is refused once, for what it lacks.
+    expect(() => loadConfig({ NODE_ENV: 'production', IMAGE_BACKEND: 'shadow', IMS_ENDPOINT: 'https://ims.cn-north-4.myhuaweicloud.com' })).toThrow(
+      exactly('Invalid configuration:\n  ECS_ENDPOINT: required with IMAGE_BACKEND=shadow when IMS_ENDPOINT is set (shadow compares the two)'),
+    );
+    // An endpoint of the API that answers, set or derived: production starts.
+    expect(loadConfig({ NODE_ENV: 'production', ECS_ENDPOINT: 'https://ecs.cn-north-4.myhuaweicloud.com' }).backend.ecsEndpoint?.href).toBe('https://ecs.cn-north-4.myhuaweicloud.com/');
+    expect(loadConfig({ NODE_ENV: 'production', IMAGE_BACKEND: 'ims', ECS_ENDPOINT: 'https://ecs.cn-north-4.myhuaweicloud.com' }).backend.imsDerived).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'production', IMAGE_BACKEND: 'ims', IMS_ENDPOINT: 'https://ims.cn-north-4.myhuaweicloud.com' }).backend.kind).toBe('ims');
+    // The sandbox on purpose, in production or not.
+    for (const NODE_ENV of ['production', 'development']) {
+      expect(loadConfig({ NODE_ENV, SANDBOX: 'true' }).backend).toMatchObject({ ecsEndpoint: undefined, imsEndpoint: undefined, sandboxRequested: true });
+    }
+  });
+
+  it('outside production, serves the sandbox for want of an endpoint, as before', () => {
+    for (const NODE_ENV of [undefined, '', 'development', 'test', 'staging']) {
+      expect(loadConfig(NODE_ENV === undefined ? {} : { NODE_ENV }).backend).toMatchObject({ ecsEndpoint: undefined, sandboxRequested: false });
+    }
+  });
+
+  it('refuses SANDBOX=true beside an endpoint, and a NODE_ENV that looks like production but is not it', () => {
+    expect(() => loadConfig({ SANDBOX: 'true', ECS_ENDPOINT: 'https://ecs.cn-north-4.myhuaweicloud.com' })).toThrow(
+      exactly('Invalid configuration:\n  SANDBOX: true serves the built-in sandbox instead of any upstream, but ECS_ENDPOINT is set: unset one or the other'),
+    );
+    expect(() => loadConfig({ NODE_ENV: 'production', SANDBOX: 'true', IMAGE_BACKEND: 'ims', IMS_ENDPOINT: 'https://ims.example.internal', ECS_ENDPOINT: 'https://ecs.example.internal' })).toThrow(
+      exactly('Invalid configuration:\n  SANDBOX: true serves the built-in sandbox instead of any upstream, but ECS_ENDPOINT and IMS_ENDPOINT are set: unset one or the other'),
+    );
+    for (const NODE_ENV of ['Production', 'PRODUCTION', 'production ']) {
+      expect(() => loadConfig({ NODE_ENV })).toThrow(exactly(`Invalid configuration:\n  NODE_ENV: must be exactly "production" (lower case, no spaces) to mean production, got "${NODE_ENV}"`));
+    }
+    expect(() => loadConfig({ NODE_ENV: 'production', SANDBOX: 'maybe' })).toThrow(exactly('Invalid configuration:\n  SANDBOX: Invalid bool input: "maybe"'));
+  });
+
   it('treats an empty ECS_ENDPOINT as unset and keeps a path prefix', () => {
     expect(loadConfig({ ECS_ENDPOINT: '' }).backend.ecsEndpoint).toBeUndefined();
     expect(loadConfig({ ECS_ENDPOINT: 'https://ecs.cn-north-4.myhuaweicloud.com' }).backend.ecsEndpoint?.href).toBe('https://ecs.cn-north-4.myhuaweicloud.com/');
@@ -98,6 +140,8 @@ describe('loadConfig', () => {
       HOST: '0.0.0.0',
       IMAGE_BACKEND: 'ims',
       IMS_ENDPOINT: 'https://ims.example.internal:8443/ims/',
+      NODE_ENV: 'production',
+      SANDBOX: 'false',
       SHADOW_SAMPLE_RATE: '1',
       SHADOW_MAX_CONCURRENCY: '9',
       LEGACY_DEPRECATION_DATE: '2024-03-31',
@@ -179,6 +223,7 @@ describe('loadConfig', () => {
         ecsEndpoint: undefined,
         imsEndpoint: new URL('https://ims.example.internal:8443/ims/'),
         imsDerived: false,
+        sandboxRequested: false,
         shadow: { sampleRate: 1, maxConcurrency: 9 },
         deprecation: { deprecatedAt: new Date('2024-03-31T00:00:00Z'), sunsetAt: new Date('2027-06-30T00:00:00Z') },
       },
