@@ -73,7 +73,7 @@ describe('logs', () => {
       const response = await stack.app.fetch('http://localhost/graphql', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query: `query Broken { image(projectId: "${P}", id: "${FAULTS.unavailable.imageId}") { id } }` }),
+        body: JSON.stringify({ query: `query Broken { a: image(projectId: "${P}", id: "${FAULTS.unavailable.imageId}") { id } b: image(projectId: "${P}", id: "${FAULTS.gatewayTimeout.imageId}") { id } }` }),
       });
       const generatedId = response.headers.get('x-request-id');
       expect(generatedId).toMatch(/^[0-9a-f-]{36}$/);
@@ -81,11 +81,12 @@ describe('logs', () => {
       const operations = logs.lines.filter((line) => line['msg'] === 'graphql operation');
       expect(operations).toEqual([
         expect.objectContaining({ level: 30, requestId: 'req-from-the-edge-1', operationName: 'Detail', operationType: 'query', clientName: 'web-console', status: 200, errorCodes: [], errors: 0, durationMs: expect.any(Number) }),
-        expect.objectContaining({ level: 40, requestId: generatedId, operationName: 'Broken', status: 200, errorCodes: ['UPSTREAM_UNAVAILABLE'], errors: 1 }),
+        // Two errors of one code: each code once, and every error counted.
+        expect.objectContaining({ level: 40, requestId: generatedId, operationName: 'Broken', status: 200, errorCodes: ['UPSTREAM_UNAVAILABLE'], errors: 2 }),
       ]);
       // The request id travels upstream, and the upstream's own id is logged with its failure.
-      expect(stack.sandbox.requests.map((request) => request.headers['x-request-id'])).toEqual(['req-from-the-edge-1', generatedId]);
-      const failure = logs.lines.find((line) => String(line['msg']).startsWith('upstream attempt failed'));
+      expect(stack.sandbox.requests.map((request) => request.headers['x-request-id'])).toEqual(['req-from-the-edge-1', generatedId, generatedId]);
+      const failure = logs.lines.find((line) => String(line['msg']).startsWith('upstream attempt failed') && line['imageId'] === FAULTS.unavailable.imageId);
       expect(failure).toMatchObject({
         level: 40,
         requestId: generatedId,
