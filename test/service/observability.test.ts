@@ -56,6 +56,39 @@ describe('/metrics', () => {
     });
   });
 
+  it('counts the errors of requests refused before execution by phase: parse and validate', async () => {
+    await withStack({}, async (stack) => {
+      await stack.query('query Typo { image(projectId: ');
+      await stack.query('query Unknown { nope }');
+      // (Only the phase is asserted: these hooks see the errors before Yoga gives them their codes, so the code label
+      // of a parse or validation error reads INTERNAL_SERVER_ERROR, not what the client is told.)
+      const metrics = await scrape(stack.app);
+      expect(metrics.labelSets('graphql_envelop_error_result').map(({ phase, operationType }) => ({ phase, operationType }))).toEqual([
+        { phase: 'parse', operationType: 'unknown' },
+        { phase: 'validate', operationType: 'unknown' },
+      ]);
+      for (const labels of metrics.labelSets('graphql_envelop_error_result')) expect(metrics.value('graphql_envelop_error_result', labels)).toBe(1);
+    });
+  });
+
+  it('labels 500 operation names and 200 client names at most: names that come later count as other', async () => {
+    await withStack({}, async (stack) => {
+      // An invalid id makes no upstream call, and the deprecated field counts all the same: it is selected.
+      for (let n = 0; n <= 500; n += 1) {
+        await stack.query(`query Op${n} { image(projectId: "${P}", id: "not-an-id") { osType } }`, { headers: { 'graphql-client-name': `client-${n}` } });
+      }
+      const metrics = await scrape(stack.app);
+      const operations = metrics.labelSets('graphql_envelop_request').map(({ operationName }) => operationName);
+      expect(operations).toEqual([...Array.from({ length: 500 }, (_, n) => `Op${n}`), 'other']);
+      expect(metrics.value('graphql_envelop_request', { operationName: 'other', operationType: 'query' })).toBe(1);
+      const uses = metrics.labelSets('graphql_envelop_deprecated_field');
+      expect([...new Set(uses.map(({ clientName }) => clientName))]).toEqual([...Array.from({ length: 200 }, (_, n) => `client-${n}`), 'other']);
+      const asOther = uses.filter(({ clientName }) => clientName === 'other');
+      expect(asOther.reduce((sum, labels) => sum + metrics.value('graphql_envelop_deprecated_field', labels), 0)).toBe(301);
+      expect(stack.sandbox.requests).toHaveLength(0);
+    });
+  });
+
   it('shows the circuit opening', async () => {
     const circuit = { failureRate: 0.5, windowMs: 60_000, minCalls: 3, halfOpenAfterMs: 60_000 };
     await withStack({ upstream: { retries: 0, circuit } }, async (stack) => {
