@@ -19,6 +19,7 @@ describe('/metrics', () => {
       await stack.query(`query Detail { image(projectId: "${P}", id: "${DOC}") { osType } }`, { headers: mobile });
       await stack.query(`query Broken { a: image(projectId: "${P}", id: "${FAULTS.forbidden.imageId}") { id } b: image(projectId: "${P}", id: "${FAULTS.error.imageId}") { id } }`, { headers: web });
       await stack.query(`{ images(projectId: "${P}", ids: ["${DOC}", "${FAULTS.notFound.imageId}"]) { id } bad: image(projectId: "${P}", id: "../x") { id } }`);
+      expect((await stack.app.fetch('http://localhost/healthz')).status).toBe(200);
 
       const metrics = await scrape(stack.app);
       expect(metrics.status).toBe(200);
@@ -52,7 +53,10 @@ describe('/metrics', () => {
       expect(metrics.value('ecs_image_graph_cache_lookups_total', { result: 'miss' })).toBe(5);
       expect(metrics.count('ecs_image_graph_loader_batch_size')).toBe(4);
       expect(metrics.value('ecs_image_graph_loader_batch_size_bucket', { le: '1' })).toBe(2);
-      expect(metrics.labelSets('graphql_yoga_http_duration').every((labels) => !('url' in labels))).toBe(true);
+      // HTTP durations of /graphql only (not /healthz), by operation and status, and these labels only: none holds a URL.
+      const http = (operationName: string) => ({ operationName, operationType: 'query', method: 'POST', statusCode: '200' });
+      expect(metrics.labelSets('graphql_yoga_http_duration_count')).toEqual([http('Detail'), http('Broken'), http('Anonymous')]);
+      expect([metrics.count('graphql_yoga_http_duration', http('Detail')), metrics.count('graphql_yoga_http_duration', http('Broken'))]).toEqual([2, 1]);
     });
   });
 
