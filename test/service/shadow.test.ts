@@ -28,8 +28,8 @@ afterEach(async () => {
   [app, sandbox] = [undefined, undefined];
 });
 
-async function shadowStack(imsAnswers: ReadonlyMap<string, ImsAnswer>, options: AppOptions = {}) {
-  const logs = captureLogs();
+async function shadowStack(imsAnswers: ReadonlyMap<string, ImsAnswer>, options: AppOptions = {}, logLevel = 'info') {
+  const logs = captureLogs(logLevel);
   sandbox = await startSandbox({ imsAnswers });
   app = await appFor(sandbox.url, { backend: { kind: 'shadow', shadow: { sampleRate: 1, maxConcurrency: 4 } }, logger: logs.logger, ...options });
   return { app, sandbox, logs, shadow: app.services.shadow as ShadowBackend };
@@ -117,12 +117,13 @@ describe('IMAGE_BACKEND=shadow', () => {
   });
 
   it('never delays, fails or changes an answer: a slow or failing IMS is an ims_error, and a full cap drops the comparison', async () => {
-    const { app, sandbox, shadow } = await shadowStack(
+    const { app, sandbox, logs, shadow } = await shadowStack(
       new Map<string, ImsAnswer>([
         [SLOW_IN_IMS, { body: { images: [imageInfo(SAMPLE_IMAGES.find(({ imageId }) => imageId === SLOW_IN_IMS)!)] }, delayMs: 60_000 }],
         [FAILING_IN_IMS, { status: 500, body: { error: { code: 'IMG.0500', message: 'Internal error.' } } }],
       ]),
       { backend: { kind: 'shadow', shadow: { sampleRate: 1, maxConcurrency: 1 } }, limits: { deadlineMs: 1500 }, upstream: { retries: 0 } },
+      'debug',
     );
     const slow = await app.query(imagesQuery([SLOW_IN_IMS]));
     // Answered, though IMS holds the comparison's request for a minute (it may not even have arrived yet).
@@ -142,6 +143,11 @@ describe('IMAGE_BACKEND=shadow', () => {
     expect(metrics.value('ecs_image_graph_shadow_comparisons_total', { result: 'match' })).toBe(0);
     expect(metrics.value('ecs_image_graph_upstream_requests_total', { backend: 'ims', outcome: '500' })).toBe(1);
     expect(metrics.value('ecs_image_graph_upstream_requests_total', { backend: 'ims', outcome: 'cancelled' })).toBe(1); // at the comparison's deadline
+    // Why IMS failed is for whoever debugs the migration: a debug line per comparison, not a warning.
+    expect(logs.lines.filter((line) => line['msg'] === 'shadow: IMS failed')).toEqual([
+      expect.objectContaining({ level: 20, imageId: SLOW_IN_IMS, error: "The operation's deadline passed before IMS answered." }),
+      expect.objectContaining({ level: 20, imageId: FAILING_IN_IMS, error: 'IMS is unavailable (HTTP 500).' }),
+    ]);
   });
 
   it('keeps a comparison that throws to itself: the answer stands, and nothing is left unhandled', async () => {
