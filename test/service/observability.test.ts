@@ -60,6 +60,17 @@ describe('/metrics', () => {
     });
   });
 
+  it('has the counters an operator alerts on from the start, at 0, so that their first increase is seen', async () => {
+    await withStack({}, async (stack) => {
+      const metrics = await scrape(stack.app);
+      expect(metrics.labelSets('ecs_image_graph_cache_lookups_total')).toEqual([{ result: 'hit' }, { result: 'miss' }]);
+      expect(metrics.labelSets('graphql_execution_total')).toEqual([{ engine: 'compiled' }, { engine: 'interpreted' }]);
+      expect(metrics.labelSets('ecs_image_graph_upstream_retries_over_budget_total')).toEqual([{}]);
+      expect(metrics.labelSets('ecs_image_graph_stale_answers_total')).toEqual([{}]);
+      expect(metrics.labelSets('ecs_image_graph_upstream_circuit_state')).toEqual([{ backend: 'ecs' }]);
+    });
+  });
+
   it('counts the errors of requests refused before execution by phase: parse and validate', async () => {
     await withStack({}, async (stack) => {
       await stack.query('query Typo { image(projectId: ');
@@ -156,6 +167,20 @@ describe('logs', () => {
         await app.close();
       }
     }
+  });
+
+  it('give an unexpected error its cause and stack, which the client never sees', async () => {
+    const logs = captureLogs();
+    await withStack({ logger: logs.logger }, async (stack) => {
+      const { body } = await stack.query(`{ image(projectId: "${P}", id: "${FAULTS.badRequest.imageId}") { id } }`);
+      expect(body.errors).toEqual([expect.objectContaining({ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } })]);
+      expect(logs.lines.filter((line) => line['level'] === 50)).toEqual([
+        expect.objectContaining({
+          msg: 'ECS answered HTTP 400.',
+          err: expect.objectContaining({ message: 'ECS answered HTTP 400.', path: ['image'], stack: expect.stringMatching(/^UpstreamError: ECS answered HTTP 400\.\n\s+at /) }),
+        }),
+      ]);
+    });
   });
 
   it('replace an unusable X-Request-Id with a generated one', async () => {
