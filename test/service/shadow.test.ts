@@ -72,8 +72,9 @@ describe('IMAGE_BACKEND=shadow', () => {
   });
 
   it('bounds what one image can add: 100 metadata keys as metric labels, then metadata.other; 20 log lines per comparison, then one that counts the rest', async () => {
-    // IMS gives the documented image 120 system keys that ECS does not send: 120 differences in one comparison.
-    const extra = Array.from({ length: 120 }, (_, n) => `__extra_${String(n).padStart(3, '0')}`);
+    // IMS gives the documented image 120 system keys that ECS does not send: 120 differences in one comparison. Each
+    // key is 130 characters long, and a label holds the first 100 of it.
+    const extra = Array.from({ length: 120 }, (_, n) => `__extra_${String(n).padStart(3, '0')}_`.padEnd(130, 'k'));
     const answer = { body: { images: [{ ...imageInfo(DOCUMENTED_IMAGE), ...Object.fromEntries(extra.map((key) => [key, 'x'])) }] } };
     const { app, logs, shadow } = await shadowStack(new Map([[DOC, answer]]));
     expect((await app.query(imagesQuery([DOC]))).body.errors).toBeUndefined();
@@ -81,8 +82,8 @@ describe('IMAGE_BACKEND=shadow', () => {
 
     const metrics = await scrape(app.app);
     expect(metrics.value('ecs_image_graph_shadow_comparisons_total', { result: 'mismatch' })).toBe(1);
-    expect(metrics.labelSets('ecs_image_graph_shadow_mismatches_total')).toEqual([...extra.slice(0, 100).map((key) => ({ field: `metadata.${key}` })), { field: 'metadata.other' }]);
-    expect(metrics.value('ecs_image_graph_shadow_mismatches_total', { field: 'metadata.__extra_099' })).toBe(1);
+    expect(metrics.labelSets('ecs_image_graph_shadow_mismatches_total')).toEqual([...extra.slice(0, 100).map((key) => ({ field: `metadata.${key.slice(0, 100)}` })), { field: 'metadata.other' }]);
+    expect(metrics.value('ecs_image_graph_shadow_mismatches_total', { field: `metadata.${extra[99]!.slice(0, 100)}` })).toBe(1);
     expect(metrics.value('ecs_image_graph_shadow_mismatches_total', { field: 'metadata.other' })).toBe(20);
     expect(logs.lines.filter((line) => String(line['msg']).startsWith('shadow:'))).toEqual([
       ...extra.slice(0, 20).map((key) => expect.objectContaining({ level: 40, imageId: DOC, field: `metadata.${key}`, ecs: null, ims: 'x' })),
