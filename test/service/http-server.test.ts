@@ -27,13 +27,13 @@ function post(query: string): string {
   return `POST /graphql HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nX-Auth-Token: t\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 }
 
-/** An operation whose response is over 5 MB: more than the loopback socket buffers hold for a client that does not read. */
-const LARGE_RESPONSE = (() => {
+/** A request whose response is over 5 MB: more than the loopback socket buffers hold for a client that does not read. */
+const LARGE_QUERY = (() => {
   const ids = JSON.stringify(Array(100).fill(LARGE.imageId));
   return post(`{ a: images(projectId: "${SAMPLE_PROJECT_ID}", ids: ${ids}) { id metadata { key value } } b: images(projectId: "${SAMPLE_PROJECT_ID}", ids: ${ids}) { id } }`);
 })();
 
-const SMALL_RESPONSE = post(`{ image(projectId: "${SAMPLE_PROJECT_ID}", id: "${LARGE.imageId}") { id } }`);
+const SMALL_QUERY = post(`{ image(projectId: "${SAMPLE_PROJECT_ID}", id: "${LARGE.imageId}") { id } }`);
 
 interface Answer {
   readonly status: number | undefined;
@@ -142,7 +142,7 @@ describe('a client that stops reading (HTTP_IDLE_TIMEOUT_MS)', () => {
     try {
       const socket = connect(Number(service.url.port), service.url.hostname);
       await once(socket, 'connect');
-      socket.write(LARGE_RESPONSE);
+      socket.write(LARGE_QUERY);
       socket.pause();
       // The service gives up on this client: only then does the client read what reached it.
       await logs.waitFor((line) => String(line['msg']).startsWith('closed a connection on which nothing moved'));
@@ -200,15 +200,15 @@ describe('stopping with keep-alive connections open', () => {
     const logs = captureLogs();
     const service = await startInProcess(sandbox.url, { logger: logs.logger });
     const client = await keepAlive(service.url);
-    expect(await client.send(SMALL_RESPONSE).answer).toMatchObject({ status: 200, connection: 'keep-alive' });
+    expect(await client.send(SMALL_QUERY).answer).toMatchObject({ status: 200, connection: 'keep-alive' });
     const stopping = service.stop();
     await logs.waitFor((line) => String(line['msg']).startsWith('shutting down: refusing new connections'));
     // One turn of the timers, as a client's next request takes a moment to arrive: a stop that closed idle connections
     // at once, with no grace, would have closed this one by now (its timer was set first, for no later a time).
     await new Promise((resolve) => setTimeout(resolve, 0));
     // The client cannot know yet: it sends its next request on the connection it holds, which is answered, not cut.
-    const { answer } = client.send(SMALL_RESPONSE);
-    expect(await answer).toEqual({ status: 200, connection: 'close', announced: expect.any(Number), received: (await answer).announced });
+    const answer = await client.send(SMALL_QUERY).answer;
+    expect(answer).toEqual({ status: 200, connection: 'close', announced: expect.any(Number), received: answer.announced });
     await client.closed;
     await stopping;
     expect(cut(logs)).toEqual([]);
@@ -219,9 +219,9 @@ describe('stopping with keep-alive connections open', () => {
     // A grace shorter than Node's keep-alive timeout: only the stop itself can close the reader's connection in time.
     const service = await startInProcess(sandbox.url, { server: { graceMs: 4000 }, logger: logs.logger });
     const idle = await keepAlive(service.url);
-    await idle.send(SMALL_RESPONSE).answer;
+    await idle.send(SMALL_QUERY).answer;
     const reader = await keepAlive(service.url);
-    const large = reader.send(LARGE_RESPONSE);
+    const large = reader.send(LARGE_QUERY);
     // Its headers (keep-alive) are sent before the stop; the rest waits for a client that has stopped reading.
     await large.head;
     reader.socket.pause();
