@@ -41,6 +41,10 @@ beforeAll(async () => {
   process.on('unhandledRejection', onUnhandled);
   stack = await startStack({ images: HEALTHY, upstream: { retries: 2, retryBaseDelayMs: 1 } });
   server = createServer(stack.app);
+  // A heap snapshot stops the event loop, for seconds on a loaded machine. Past Node's keep-alive timeout (5 s), the
+  // server then closes fetch's idle connections at the very moment the next batch reuses them: ECONNRESET, "fetch
+  // failed". This server is the test's own, not the one under test: its idle connections may wait for the next batch.
+  server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
 });
