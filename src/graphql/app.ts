@@ -74,6 +74,9 @@ export function createApp(deps: AppDeps) {
     renderGraphiQL,
     graphiql: deps.server.graphiql ? { title: 'ecs-image-graph', defaultQuery: EXAMPLE_QUERY } : false,
     plugins: [
+      // First: its onResultProcess gives a request refused before it ran its code and status, which the record's log
+      // line and the metrics then read.
+      useRequestErrorStatus(),
       records.plugin,
       useReadinessCheck({ endpoint: '/readyz', check: () => deps.isReady() }),
       useCSRFPrevention(),
@@ -83,7 +86,6 @@ export function createApp(deps: AppDeps) {
       useOperationBudget({ maxImages: deps.limits.maxImages }),
       useCacheControl(deps.cacheVisibility, records),
       useDeprecationHeaders(deps.deprecation, records),
-      useRequestErrorStatus(),
       useCompiledExecution(schema),
     ],
   });

@@ -138,6 +138,8 @@ function connectBackend(name: BackendName, endpoint: URL, config: UpstreamConfig
     connectTimeout: config.attemptTimeoutMs,
     headersTimeout: config.attemptTimeoutMs,
     bodyTimeout: config.attemptTimeoutMs,
+    // undici's own default, used only when the upstream sends no `Keep-Alive: timeout=` hint (with one, undici
+    // keeps a socket 2 s less than the hint): a reused socket the upstream already closed fails as a retried attempt.
     keepAliveTimeout: 4_000,
   });
   const breaker = createCircuitBreaker(config.circuit);

@@ -71,16 +71,17 @@ describe('/metrics', () => {
     });
   });
 
-  it('counts the errors of requests refused before execution by phase: parse and validate', async () => {
-    await withStack({}, async (stack) => {
+  it('counts the errors of requests refused before execution by phase, with the code their client is told', async () => {
+    await withStack({ limits: { maxDepth: 2 } }, async (stack) => {
       await stack.query('query Typo { image(projectId: ');
       await stack.query('query Unknown { nope }');
-      // (Only the phase is asserted: these hooks see the errors before Yoga gives them their codes, so the code label
-      // of a parse or validation error reads INTERNAL_SERVER_ERROR, not what the client is told.)
+      await stack.query(`query Deep { image(projectId: "${P}", id: "${DOC}") { metadata { key } } }`);
       const metrics = await scrape(stack.app);
-      expect(metrics.labelSets('graphql_envelop_error_result').map(({ phase, operationType }) => ({ phase, operationType }))).toEqual([
-        { phase: 'parse', operationType: 'unknown' },
-        { phase: 'validate', operationType: 'unknown' },
+      expect(metrics.labelSets('graphql_envelop_error_result')).toEqual([
+        { operationName: 'Anonymous', operationType: 'unknown', phase: 'parse', code: 'GRAPHQL_PARSE_FAILED' },
+        { operationName: 'Anonymous', operationType: 'unknown', phase: 'validate', code: 'GRAPHQL_VALIDATION_FAILED' },
+        // GraphQL Armor's depth limit, checked while validating: BAD_USER_INPUT, as the client is told (not an internal error).
+        { operationName: 'Anonymous', operationType: 'unknown', phase: 'validate', code: 'BAD_USER_INPUT' },
       ]);
       for (const labels of metrics.labelSets('graphql_envelop_error_result')) expect(metrics.value('graphql_envelop_error_result', labels)).toBe(1);
     });
