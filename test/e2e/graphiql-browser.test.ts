@@ -1,27 +1,25 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DOCUMENTED_IMAGE } from '../../src/sandbox/samples.js';
 import { launchChromium, saveScreenshot } from '../helpers/browser.js';
+import { serve, type Served } from '../helpers/net.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 
 let stack: Stack;
-let server: Server;
+let server: Served;
 let origin: string;
 let browser: Browser;
 
 beforeAll(async () => {
   stack = await startStack();
-  server = createServer(stack.app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await serve(stack.app);
+  origin = server.origin;
   browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise((resolve) => server?.close(resolve));
+  await server?.close();
   await stack?.close();
 });
 
