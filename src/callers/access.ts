@@ -2,6 +2,7 @@ import { errors as joseErrors, jwtVerify } from 'jose';
 import type { AuthConfig, ServiceCallers } from '../config/index.js';
 import type { Caller } from '../images/caller.js';
 import type { ImageRef } from '../images/image-ref.js';
+import type { Logger } from '../observability/logger.js';
 import { KEY_SET_TIMING, KeySet, KeySetUnavailable, type KeySetTiming } from './key-set.js';
 
 /**
@@ -30,12 +31,12 @@ export interface Access {
  */
 export function createAccess(
   auth: AuthConfig,
-  options: { tokenRequired: boolean; tokenScope: (token: string) => string; keySetTiming?: KeySetTiming },
+  options: { tokenRequired: boolean; tokenScope: (token: string) => string; logger: Logger; keySetTiming?: KeySetTiming },
 ): Access {
   if (auth.mode === 'service') {
     const scope = `ak:${auth.accessKey}`;
     const credential = { kind: 'access-key', key: { accessKey: auth.accessKey, secretKey: auth.secretKey }, securityToken: auth.securityToken } as const;
-    const identify = callerIdentity(auth.callers, options.keySetTiming ?? KEY_SET_TIMING);
+    const identify = callerIdentity(auth.callers, options.logger, options.keySetTiming ?? KEY_SET_TIMING);
     return {
       async callerFor(request) {
         const identity = await identify(request);
@@ -58,9 +59,9 @@ export function createAccess(
 }
 
 /** In service mode, whose rate a request spends: the verified JWT's subject, or the one shared key of a network-isolated deployment. */
-function callerIdentity(callers: ServiceCallers, timing: KeySetTiming): (request: Request) => Promise<{ rateKey: string } | Exclude<CallerOrRefusal, { caller: Caller }>> {
+function callerIdentity(callers: ServiceCallers, logger: Logger, timing: KeySetTiming): (request: Request) => Promise<{ rateKey: string } | Exclude<CallerOrRefusal, { caller: Caller }>> {
   if (callers.kind === 'network') return async () => ({ rateKey: 'service' });
-  const keys = new KeySet(callers.jwksUrl, { ...timing, maxAgeMs: callers.jwksRefreshMs });
+  const keys = new KeySet(callers.jwksUrl, logger, { ...timing, maxAgeMs: callers.jwksRefreshMs });
   return async (request) => {
     const token = /^Bearer\s+(\S+)$/i.exec(request.headers.get('authorization') ?? '')?.[1];
     if (!token) return { refusal: 'No credential: send a JWT in the Authorization header (Bearer).' };

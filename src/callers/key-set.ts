@@ -1,6 +1,7 @@
 import { createLocalJWKSet, errors as joseErrors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
+import type { Logger } from '../observability/logger.js';
 
 /** How the key set is fetched and kept. Every figure has a default; tests shorten them. */
 export interface KeySetTiming {
@@ -71,6 +72,8 @@ export class KeySet {
 
   constructor(
     private readonly url: URL,
+    /** Told of each failed fetch and of the recovery: the operator's only sign that callers may soon be refused. */
+    private readonly log: Pick<Logger, 'warn' | 'info'>,
     private readonly timing: KeySetTiming = KEY_SET_TIMING,
     private readonly now: () => number = Date.now,
   ) {}
@@ -118,13 +121,19 @@ export class KeySet {
     if (!this.mayFetch()) return Promise.reject(new Error('the key set is not fetched again yet'));
     this.refreshing = this.fetch()
       .then((keys) => {
+        if (this.failures > 0) this.log.info({ jwksUrl: this.url.href, failedFetches: this.failures }, 'the JWT key set is fetched again');
         this.failures = 0;
         this.fetched = { keys, at: this.now() };
         return this.fetched;
       })
       .catch((error: unknown) => {
         this.failures += 1;
-        this.backoffUntil = this.now() + Math.min(this.timing.backoffMs * 2 ** (this.failures - 1), this.timing.maxBackoffMs);
+        const backoffMs = Math.min(this.timing.backoffMs * 2 ** (this.failures - 1), this.timing.maxBackoffMs);
+        this.backoffUntil = this.now() + backoffMs;
+        this.log.warn(
+          { jwksUrl: this.url.href, cause: causeOf(error), failedFetches: this.failures, keysHeldSince: this.fetched && new Date(this.fetched.at).toISOString(), nextFetchInMs: backoffMs },
+          this.fetched ? 'the JWT key set could not be refreshed: tokens are checked with the keys held' : 'the JWT key set could not be fetched: JWTs cannot be checked until it is',
+        );
         throw error;
       })
       .finally(() => (this.refreshing = undefined));
@@ -156,4 +165,13 @@ export class KeySet {
     // createLocalJWKSet checks the shape (a `keys` list) and throws when it is not a key set.
     return createLocalJWKSet(jwks);
   }
+}
+
+/** The root of a failed fetch, as an operator reads it (ECONNREFUSED, a timeout, the HTTP status). */
+function causeOf(error: unknown): string {
+  let root = error;
+  while (root instanceof Error && root.cause !== undefined) root = root.cause;
+  if (!(root instanceof Error)) return String(root);
+  const code: unknown = (root as NodeJS.ErrnoException).code;
+  return typeof code === 'string' && !root.message.includes(code) ? `${code}: ${root.message}` : root.message;
 }

@@ -78,6 +78,9 @@ export function createApp(deps: AppDeps) {
     // @graphql-yoga/render-graphiql inlines them all in a 9 MB page sent whole on every open (issue 17).
     graphiql: false,
     plugins: [
+      // First: its onResultProcess gives a request refused before it ran its code and status, which the record's log
+      // line and the metrics then read.
+      useRequestErrorStatus(),
       records.plugin,
       useReadinessCheck({ endpoint: '/readyz', check: () => deps.isReady() }),
       useCSRFPrevention(),
@@ -87,7 +90,6 @@ export function createApp(deps: AppDeps) {
       useOperationBudget({ maxImages: deps.limits.maxImages }),
       useCacheControl(deps.cacheVisibility, records),
       useDeprecationHeaders(deps.deprecation, records),
-      useRequestErrorStatus(),
       useCompiledExecution(schema),
       // After useCacheControl: its onResponse sets its files' Cache-Control after that has said no-store.
       ...(deps.server.graphiql ? [useGraphiQLFiles({ endpoint: GRAPHQL_ENDPOINT, options: { title: 'ecs-image-graph', defaultQuery: EXAMPLE_QUERY }, logger: deps.logger })] : []),

@@ -39,6 +39,8 @@ export interface OperationRecord extends OperationScope {
   operationName: string | undefined;
   /** The operation that runs, once execution starts. */
   operation: OperationDefinitionNode | undefined;
+  /** The last GraphQL phase the request entered: a request refused before it ran stopped in parse or validate. */
+  phase: 'parse' | 'validate' | 'execute' | undefined;
   /** How it ran: compiled (graphql-jit) or interpreted (graphql-js); unset when it never ran. */
   engine: 'compiled' | 'interpreted' | undefined;
   /** The `Cache-Control` its response may carry, once it ran; unset: `no-store`. */
@@ -101,6 +103,7 @@ export function createOperationRecords(options: { deadlineMs: number; maxRespons
       isGraphQL: false,
       operationName: undefined,
       operation: undefined,
+      phase: undefined,
       engine: undefined,
       cacheControl: undefined,
       selectsDeprecated: false,

@@ -100,7 +100,7 @@ export function createServices(config: Config, endpoints: Endpoints, options: Se
     refusals: createRefusalLimit(config.callers.refusalsPerAddressPerMinute, redis),
     observer,
   });
-  const access = createAccess(config.callers.auth, { tokenRequired: options.tokenRequired, tokenScope: (token) => cache.tokenScope(token) });
+  const access = createAccess(config.callers.auth, { tokenRequired: options.tokenRequired, tokenScope: (token) => cache.tokenScope(token), logger: options.logger });
   let ready = true;
   return {
     appDeps: {
@@ -151,6 +151,8 @@ function connectBackend(name: BackendName, endpoint: URL, config: UpstreamConfig
     connectTimeout: config.attemptTimeoutMs,
     headersTimeout: config.attemptTimeoutMs,
     bodyTimeout: config.attemptTimeoutMs,
+    // undici's own default, used only when the upstream sends no `Keep-Alive: timeout=` hint (with one, undici
+    // keeps a socket 2 s less than the hint): a reused socket the upstream already closed fails as a retried attempt.
     keepAliveTimeout: 4_000,
   });
   const breaker = createCircuitBreaker(config.circuit);

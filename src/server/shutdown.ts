@@ -43,6 +43,8 @@ export async function shutDown(parts: ShutdownParts): Promise<boolean> {
   let sweeper: NodeJS.Timeout | undefined;
   const idleGrace = setTimeout(() => {
     server.closeIdleConnections();
+    // A keep-alive response still being written to a slow reader at this moment is not idle yet; once it is
+    // delivered its connection is, and only this sweep closes it (else Node's keep-alive timeout would, 5 s later).
     sweeper = setInterval(() => server.closeIdleConnections(), 50);
   }, IDLE_GRACE_MS);
   const grace = sleep(parts.graceMs, 'timeout' as const, { ref: false });

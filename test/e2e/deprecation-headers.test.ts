@@ -1,5 +1,4 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeSupergraph } from '../../scripts/supergraph.js';
 import { loadConfig } from '../../src/config/index.js';
@@ -9,6 +8,7 @@ import { FAULTS } from '../../src/sandbox/faults.js';
 import { DOCUMENTED_IMAGE } from '../../src/sandbox/samples.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { startGateway } from '../helpers/gateway.js';
+import { serve } from '../helpers/net.js';
 import { appFor } from '../helpers/stack.js';
 
 const P = DOCUMENTED_IMAGE.projectId;
@@ -21,27 +21,26 @@ const image = (selection: string, id = DOC) => `image(projectId: "${P}", id: "${
 
 let sandbox: Sandbox;
 /** The default notice: a deprecation date, no sunset. */
-let service: Served;
+let service: Deployed;
 /** LEGACY_DEPRECATION_DATE=2024-03-31 and LEGACY_SUNSET_DATE=2027-06-30. */
-let withSunset: Served;
+let withSunset: Deployed;
 
-interface Served {
+interface Deployed {
   readonly url: string;
   close(): Promise<void>;
 }
 
 /** The app with `env`'s deprecation settings, read as the service reads them, on a loopback port. */
-async function serve(env: NodeJS.ProcessEnv, wrap: (app: App) => Parameters<typeof createServer>[1] = (app) => app): Promise<Served> {
+async function deploy(env: NodeJS.ProcessEnv, wrap: (app: App) => RequestListener = (app) => app): Promise<Deployed> {
   const testApp = await appFor(sandbox.url, {
     backend: { deprecation: loadConfig(env).backend.deprecation },
     server: { corsOrigins: ['https://console.example.com'] },
   });
-  const server = createServer(wrap(testApp.app));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const server = await serve(wrap(testApp.app));
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`,
+    url: `${server.origin}/graphql`,
     async close() {
-      await new Promise((resolve) => server.close(resolve));
+      await server.close();
       await testApp.close();
     },
   };
@@ -85,8 +84,8 @@ const headersOf = async (url: string, asked: Asked, options?: Parameters<typeof 
 
 beforeAll(async () => {
   sandbox = await startSandbox();
-  service = await serve({});
-  withSunset = await serve({ LEGACY_DEPRECATION_DATE: '2024-03-31', LEGACY_SUNSET_DATE: '2027-06-30' });
+  service = await deploy({});
+  withSunset = await deploy({ LEGACY_DEPRECATION_DATE: '2024-03-31', LEGACY_SUNSET_DATE: '2027-06-30' });
 });
 
 afterAll(async () => {
@@ -172,7 +171,7 @@ describe('Deprecation, Link and Sunset headers', () => {
 describe('through Hive Gateway (federation/gateway.config.ts)', () => {
   it('reach the client, each once, with Sunset, and no other Link of the subgraph', async () => {
     // The subgraph with a Sunset date, and a Link of another relation the gateway must not pass on.
-    const images = await serve({ LEGACY_SUNSET_DATE: '2027-06-30' }, withAnotherLink);
+    const images = await deploy({ LEGACY_SUNSET_DATE: '2027-06-30' }, withAnotherLink);
     const servers = await startServersSubgraph(0, '127.0.0.1');
     const gateway = await startGateway(composeSupergraph({ images: images.url, servers: serverUrl(servers) }));
     try {

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeSupergraph, COMPOSE_URLS, SUPERGRAPH_FILE } from '../../scripts/supergraph.js';
 import { serverUrl, SERVERS, startServersSubgraph } from '../../examples/servers-subgraph/subgraph.js';
@@ -8,6 +8,7 @@ import { DOCUMENTED_IMAGE } from '../../src/sandbox/samples.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { printSchemaFile } from '../../src/graphql/schema/print.js';
 import { startGateway, type RunningGateway } from '../helpers/gateway.js';
+import { serve, type Served } from '../helpers/net.js';
 import { appFor, metadataPath, type TestApp } from '../helpers/stack.js';
 
 const P = DOCUMENTED_IMAGE.projectId;
@@ -17,7 +18,7 @@ const MISSING = '00000000-0000-4000-8000-000000000000';
 
 let sandbox: Sandbox;
 let images: TestApp;
-let imagesServer: Server;
+let imagesServer: Served;
 let servers: Server;
 let gateway: RunningGateway;
 let urls: { images: string; servers: string };
@@ -26,17 +27,16 @@ beforeAll(async () => {
   sandbox = await startSandbox();
   // As in production: callers must bring a token, which the gateway must pass on.
   images = await appFor(sandbox.url, { tokenRequired: true });
-  imagesServer = createServer(images.app);
-  await new Promise<void>((resolve) => imagesServer.listen(0, '127.0.0.1', resolve));
+  imagesServer = await serve(images.app);
   servers = await startServersSubgraph(0, '127.0.0.1');
-  urls = { images: serverUrl(imagesServer), servers: serverUrl(servers) };
+  urls = { images: `${imagesServer.origin}/graphql`, servers: serverUrl(servers) };
   gateway = await startGateway(composeSupergraph(urls));
 }, 60_000);
 
 afterAll(async () => {
   await gateway?.stop();
   await new Promise((resolve) => servers.close(resolve));
-  await new Promise((resolve) => imagesServer.close(resolve));
+  await imagesServer?.close();
   await images.close();
   await sandbox.close();
 });

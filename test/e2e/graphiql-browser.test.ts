@@ -1,14 +1,13 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GRAPHIQL_CSP } from '../../src/graphql/graphiql.js';
 import { DOCUMENTED_IMAGE } from '../../src/sandbox/samples.js';
 import { launchChromium, saveScreenshot } from '../helpers/browser.js';
+import { serve, type Served } from '../helpers/net.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 
 let stack: Stack;
-let server: Server;
+let server: Served;
 let origin: string;
 let browser: Browser;
 /** What the server answered, in order: `<method> <path> <status>`, and the bytes of the response on the wire. */
@@ -16,20 +15,19 @@ const served: Array<{ line: string; bytes: number }> = [];
 
 beforeAll(async () => {
   stack = await startStack();
-  server = createServer((request, response) => {
+  server = await serve((request, response) => {
     // A connection carries one request at a time (Chromium does not pipeline): what it sent meanwhile is the response.
     const before = request.socket.bytesWritten;
     response.once('finish', () => served.push({ line: `${request.method} ${request.url?.split('?')[0]} ${response.statusCode}`, bytes: request.socket.bytesWritten - before }));
     void stack.app(request, response);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  origin = server.origin;
   browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise((resolve) => server?.close(resolve));
+  await server?.close();
   await stack?.close();
 });
 

@@ -1,9 +1,9 @@
-import { connect } from 'node:net';
 import { get, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAULTS } from '../../src/sandbox/faults.js';
 import { DOCUMENTED_IMAGE } from '../../src/sandbox/samples.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
+import { accepts } from '../helpers/net.js';
 import { startService } from '../helpers/service.js';
 import { gate, until } from '../helpers/until.js';
 
@@ -16,18 +16,6 @@ beforeAll(async () => {
   sandbox = await startSandbox({ answerWhen: slow.passed });
 }, 60_000);
 afterAll(() => sandbox.close());
-
-/** Whether a new TCP connection to `url` is accepted. */
-function accepts(url: URL): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(Number(url.port), url.hostname);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 /**
  * The status of GET `path`, on a connection closed after it: an idle keep-alive connection would hold the stop

@@ -6,6 +6,7 @@ import { startService as startInProcess } from '../../src/server/start.js';
 import { DOCUMENTED_IMAGE } from '../../src/sandbox/samples.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { captureLogs } from '../helpers/logs.js';
+import { accepts } from '../helpers/net.js';
 import { runServiceToExit, startProgram, startService } from '../helpers/service.js';
 import { metadataPath } from '../helpers/stack.js';
 
@@ -22,6 +23,11 @@ async function started(env: Record<string, string>) {
 
 const QUERY = `{ image(projectId: "${DOCUMENTED_IMAGE.projectId}", id: "${DOCUMENTED_IMAGE.imageId}") { id osType osBit platform } }`;
 const ANSWER = { data: { image: { id: DOCUMENTED_IMAGE.imageId, osType: 'LINUX', osBit: 64, platform: 'SUSE' } } };
+
+/** Where the built-in sandbox listens, as the service's start-up line says. */
+function builtInSandbox(logs: ReadonlyArray<Record<string, unknown>>): URL {
+  return new URL(String(logs.find((line) => typeof line['sandbox'] === 'string')?.['sandbox']));
+}
 
 async function post(url: URL, headers: Record<string, string> = {}) {
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query: QUERY }) });
@@ -128,8 +134,30 @@ describe('the compiled service', () => {
     });
     try {
       expect(await post(service.url)).toEqual({ status: 200, body: ANSWER });
+      // Asked directly, without the service's signature, the sandbox refuses as Huawei's gateway would.
+      const unsigned = await fetch(new URL(metadataPath(DOCUMENTED_IMAGE.projectId, DOCUMENTED_IMAGE.imageId), builtInSandbox(service.logs)));
+      expect({ status: unsigned.status, body: await unsigned.json() }).toEqual({ status: 401, body: expect.objectContaining({ error_code: 'APIGW.0301' }) });
     } finally {
       await service.stop();
+    }
+  });
+
+  it('closes the built-in sandbox it started: when it stops, and when it cannot listen', async () => {
+    const service = await started({});
+    const sandbox = builtInSandbox(service.logs);
+    expect(await accepts(sandbox)).toBe(true);
+    await service.stop();
+    expect(await accepts(sandbox)).toBe(false);
+
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const logs = captureLogs();
+      const port = String((taken.address() as AddressInfo).port);
+      await expect(startInProcess(loadConfig({ PORT: port }), logs.logger)).rejects.toThrow(`Cannot listen on 127.0.0.1:${port}`);
+      expect(await accepts(builtInSandbox(logs.lines))).toBe(false);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
     }
   });
 

@@ -131,10 +131,11 @@ describe('the shared cache in Redis', () => {
     }
   });
 
-  it('answers when Redis was never reachable at all', async () => {
+  it('answers when Redis was never reachable at all, and says so without its password', async () => {
     const logs = captureLogs();
+    const port = await freePort();
     const service = await appFor(sandbox.url, {
-      cache: { ttlMs: 60_000, redisUrl: `redis://127.0.0.1:${await freePort()}`, keySecret: SECRET },
+      cache: { ttlMs: 60_000, redisUrl: `redis://:the-redis-password@127.0.0.1:${port}`, keySecret: SECRET },
       logger: logs.logger,
     });
     try {
@@ -144,7 +145,8 @@ describe('the shared cache in Redis', () => {
       }
       expect(sandbox.requests).toHaveLength(3);
       await logs.waitFor((line) => line['level'] === 40);
-      expect(logs.lines.filter((line) => line['level'] === 40)).toHaveLength(1);
+      expect(logs.lines.filter((line) => line['level'] === 40)).toEqual([expect.objectContaining({ redis: `redis://:***@127.0.0.1:${port}` })]);
+      expect(logs.raw.join('\n')).not.toContain('the-redis-password');
     } finally {
       await service.close();
     }

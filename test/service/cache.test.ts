@@ -48,6 +48,15 @@ describe('the cache across requests (in memory)', () => {
     });
   });
 
+  it('keeps to CACHE_MAX_BYTES, forgetting the answer used least recently', async () => {
+    // Each of these two images takes about 2 KB in the cache (test/unit/cache-memory.test.ts): room for one of them.
+    const OTHER = 'e9f1a3b5-c7d9-4e1f-a3b5-c7d9e1f3a5b7';
+    await withStack({ cache: { ...CACHED, maxBytes: 3000 } }, async (stack) => {
+      for (const id of [DOC, DOC, OTHER, OTHER, DOC]) await stack.query(`{ image(projectId: "${P}", id: "${id}") { id } }`);
+      expect(stack.upstreamPaths()).toEqual([metadataPath(P, DOC), metadataPath(P, OTHER), metadataPath(P, DOC)]);
+    });
+  });
+
   it('caches "does not exist" under its own TTL', async () => {
     const missing = `{ image(projectId: "${P}", id: "${MISSING}") { id } }`;
     await withStack({ cache: CACHED }, async (stack) => {

@@ -66,6 +66,15 @@ const COMPILED = { compiled: RUNS - COMPILE_AFTER + 1, interpreted: COMPILE_AFTE
 /** A document with @skip or @include never compiles (see compiled-execution.ts). */
 const INTERPRETED = { compiled: 0, interpreted: RUNS };
 
+describe('what is compiled', () => {
+  it('not a document sent once or twice: a compilation costs more than a run, and new texts must not cost one each', async () => {
+    const before = await executions();
+    for (let run = 0; run < 2; run += 1) await post({ query: `{ image(projectId: "${P}", id: "${DOC}") { id osBit } }` });
+    const after = await executions();
+    expect({ compiled: after.compiled - before.compiled, interpreted: after.interpreted - before.interpreted }).toEqual({ compiled: 0, interpreted: 2 });
+  });
+});
+
 describe('compiled execution answers exactly as graphql-js does', () => {
   it('typed fields, enums, lists, aliases, fragments and __typename', async () => {
     const { body, engines } = await asked({

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAULTS, type FaultName } from '../../src/sandbox/faults.js';
 import { DOCUMENTED_IMAGE } from '../../src/sandbox/samples.js';
-import { startStack, type Stack } from '../helpers/stack.js';
+import { startStack, withStack, type Stack } from '../helpers/stack.js';
 
 const P = DOCUMENTED_IMAGE.projectId;
 const DOC = DOCUMENTED_IMAGE.imageId;
@@ -186,5 +186,19 @@ describe('the error contract: one query, every fault, the healthy images still a
       expect(errorAt(name).extensions['code']).toBe('UPSTREAM_BAD_RESPONSE');
       expect(attemptsFor(FAULTS[name].imageId)).toBe(1);
     }
+  });
+});
+
+describe('a success body too large to be metadata', () => {
+  it('is UPSTREAM_BAD_RESPONSE once past 1 MiB, without retry: real metadata is a few kilobytes', async () => {
+    const HUGE = { projectId: P, imageId: '00000000-0000-4000-8000-00000000b16b', metadata: Array.from({ length: 5500 }, (_, n) => [`user_key_${n}`, 'x'.repeat(200)] as const) };
+    await withStack({ images: [HUGE], upstream: { retries: 2, retryBaseDelayMs: 1 } }, async (huge) => {
+      const { body } = await huge.query(`{ image(projectId: "${P}", id: "${HUGE.imageId}") { id } }`);
+      expect(body).toEqual({
+        data: { image: null },
+        errors: [expect.objectContaining({ message: 'ECS sent a body larger than 1 MiB.', extensions: { code: 'UPSTREAM_BAD_RESPONSE', upstream: { status: 200, code: null, message: null, requestId: REQUEST_ID } } })],
+      });
+      expect(huge.sandbox.requests).toHaveLength(1);
+    });
   });
 });

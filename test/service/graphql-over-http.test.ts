@@ -1,22 +1,20 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { serverAudits } from 'graphql-http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CODES, type ErrorCode } from '../../src/graphql/error-codes.js';
 import { DOCUMENTED_IMAGE } from '../../src/sandbox/samples.js';
+import { serve, type Served } from '../helpers/net.js';
 import { startStack, withStack, type AppOptions, type Stack } from '../helpers/stack.js';
 
 let stack: Stack;
-let server: Server;
+let server: Served;
 let url: string;
 beforeAll(async () => {
   stack = await startStack();
-  server = createServer(stack.app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+  server = await serve(stack.app);
+  url = `${server.origin}/graphql`;
 });
 afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
+  await server.close();
   await stack.close();
 });
 

@@ -19,6 +19,7 @@ const REFUSED = '0b0b0b0b-0000-4000-8000-000000000004';
 const PRIVATE_ELSEWHERE = '0b0b0b0b-0000-4000-8000-000000000005';
 const OTHER_PROJECT = '0f1e2d3c4b5a69788796a5b4c3d2e1f0';
 const NOT_THERE = '0b0b0b0b-0000-4000-8000-000000000006';
+const WITH_NULLS = '0b0b0b0b-0000-4000-8000-000000000007';
 /** Images of IMS's answers whose visibility and owner decide whether they are served under the project asked. */
 const VISIBILITY = {
   sharedElsewhere: { id: '0b0b0b0b-0000-4000-8000-000000000011', visibility: 'shared', owner: OTHER_PROJECT, served: false },
@@ -33,6 +34,7 @@ const IMS_ANSWERS = new Map<string, ImsAnswer>([
   [OTHER_IMAGE, { body: { images: [imageInfo(DOCUMENTED_IMAGE)] } }],
   [PRIVATE_ELSEWHERE, { body: { images: [{ ...imageInfo({ ...DOCUMENTED_IMAGE, projectId: OTHER_PROJECT, imageId: PRIVATE_ELSEWHERE }), visibility: 'private' }] } }],
   [NOT_THERE, { status: 404, body: { error: { code: 'APIGW.0101', message: 'The API does not exist or has not been published.' } } }],
+  [WITH_NULLS, { body: { images: [{ ...imageInfo({ ...DOCUMENTED_IMAGE, imageId: WITH_NULLS }), __os_bit: null, __support_kvm: null }] } }],
   [REFUSED, { status: 403, body: { error: { code: 'IMG.0003', message: 'The project does not have permission to query the image.' } } }],
   ...Object.values(VISIBILITY).map(({ id, visibility, owner }): [string, ImsAnswer] => {
     const { owner: _sandboxOwner, ...image } = imageInfo({ ...DOCUMENTED_IMAGE, imageId: id });
@@ -108,6 +110,13 @@ describe('the IMS backend', () => {
     expect(answer.body.data).toEqual({ image: null });
     expect(answer.body.errors).toEqual([expect.objectContaining({ message, path: ['image'], extensions: expect.objectContaining({ code: 'UPSTREAM_BAD_RESPONSE' }) })]);
     expect(paths).toHaveLength(1);
+  });
+
+  it('reads a member that is null as absent, as ECS leaves out what an image does not have', async () => {
+    const { answer } = await calls(() => ims.query(`{ image(projectId: "${P}", id: "${WITH_NULLS}") { osBit supportKvm metadata { key value } } }`));
+    expect(answer.body).toEqual({
+      data: { image: { osBit: null, supportKvm: false, metadata: DOCUMENTED_IMAGE.metadata.filter(([key]) => key !== '__os_bit').map(([key, value]) => ({ key, value })) } },
+    });
   });
 
   it('asks in the project of the query (X-Project-Id), and reads a private image of another project as not there, as ecs does', async () => {

@@ -89,6 +89,17 @@ describe('the HTTP surface', () => {
     });
   });
 
+  it('refuses a Content-Length that is not one number (two values: a smuggling attempt) with 400, before reading the body', async () => {
+    // Node's HTTP parser refuses these first; the app refuses them itself wherever it is served from (app.fetch here).
+    await withStack({}, async (stack) => {
+      const body = JSON.stringify({ query: '{ __typename }' });
+      for (const length of [`${body.length}, ${body.length}`, 'lots']) {
+        expect(await post(stack, body, { 'content-length': length })).toMatchObject({ status: 400, body: refused('Content-Length header is invalid.', 'BAD_REQUEST') });
+      }
+      expect((await post(stack, body, { 'content-length': String(body.length) })).status).toBe(200);
+    });
+  });
+
   it('prevents CSRF: a GET or a form-encoded POST needs a non-simple header', async () => {
     await withStack({}, async (stack) => {
       const get = await stack.app.fetch('http://localhost/graphql?query=%7B__typename%7D');

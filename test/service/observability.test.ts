@@ -19,6 +19,7 @@ describe('/metrics', () => {
       await stack.query(`query Detail { image(projectId: "${P}", id: "${DOC}") { osType } }`, { headers: mobile });
       await stack.query(`query Broken { a: image(projectId: "${P}", id: "${FAULTS.forbidden.imageId}") { id } b: image(projectId: "${P}", id: "${FAULTS.error.imageId}") { id } }`, { headers: web });
       await stack.query(`{ images(projectId: "${P}", ids: ["${DOC}", "${FAULTS.notFound.imageId}"]) { id } bad: image(projectId: "${P}", id: "../x") { id } }`);
+      expect((await stack.app.fetch('http://localhost/healthz')).status).toBe(200);
 
       const metrics = await scrape(stack.app);
       expect(metrics.status).toBe(200);
@@ -52,7 +53,38 @@ describe('/metrics', () => {
       expect(metrics.value('ecs_image_graph_cache_lookups_total', { result: 'miss' })).toBe(5);
       expect(metrics.count('ecs_image_graph_loader_batch_size')).toBe(4);
       expect(metrics.value('ecs_image_graph_loader_batch_size_bucket', { le: '1' })).toBe(2);
-      expect(metrics.labelSets('graphql_yoga_http_duration').every((labels) => !('url' in labels))).toBe(true);
+      // HTTP durations of /graphql only (not /healthz), by operation and status, and these labels only: none holds a URL.
+      const http = (operationName: string) => ({ operationName, operationType: 'query', method: 'POST', statusCode: '200' });
+      expect(metrics.labelSets('graphql_yoga_http_duration_count')).toEqual([http('Detail'), http('Broken'), http('Anonymous')]);
+      expect([metrics.count('graphql_yoga_http_duration', http('Detail')), metrics.count('graphql_yoga_http_duration', http('Broken'))]).toEqual([2, 1]);
+    });
+  });
+
+  it('has the counters an operator alerts on from the start, at 0, so that their first increase is seen', async () => {
+    await withStack({}, async (stack) => {
+      const metrics = await scrape(stack.app);
+      expect(metrics.labelSets('ecs_image_graph_cache_lookups_total')).toEqual([{ result: 'hit' }, { result: 'miss' }]);
+      expect(metrics.labelSets('graphql_execution_total')).toEqual([{ engine: 'compiled' }, { engine: 'interpreted' }]);
+      expect(metrics.labelSets('ecs_image_graph_upstream_retries_over_budget_total')).toEqual([{}]);
+      expect(metrics.labelSets('ecs_image_graph_stale_answers_total')).toEqual([{}]);
+      expect(metrics.labelSets('ecs_image_graph_upstream_circuit_state')).toEqual([{ backend: 'ecs' }]);
+    });
+  });
+
+  it('counts the errors of requests refused before execution by phase, with the code their client is told', async () => {
+    await withStack({ limits: { maxDepth: 2 } }, async (stack) => {
+      await stack.query('query Typo { image(projectId: ');
+      await stack.query('query Unknown { nope }');
+      await stack.query(`query Deep { image(projectId: "${P}", id: "${DOC}") { metadata { key } } }`);
+      const metrics = await scrape(stack.app);
+      // Refused before its caller is known: its names are not admitted (metric-names.ts), whatever they are.
+      expect(metrics.labelSets('graphql_envelop_error_result')).toEqual([
+        { operationName: 'other', operationType: 'unknown', phase: 'parse', code: 'GRAPHQL_PARSE_FAILED' },
+        { operationName: 'other', operationType: 'unknown', phase: 'validate', code: 'GRAPHQL_VALIDATION_FAILED' },
+        // GraphQL Armor's depth limit, checked while validating: BAD_USER_INPUT, as the client is told (not an internal error).
+        { operationName: 'other', operationType: 'unknown', phase: 'validate', code: 'BAD_USER_INPUT' },
+      ]);
+      for (const labels of metrics.labelSets('graphql_envelop_error_result')) expect(metrics.value('graphql_envelop_error_result', labels)).toBe(1);
     });
   });
 
@@ -73,7 +105,7 @@ describe('logs', () => {
       const response = await stack.app.fetch('http://localhost/graphql', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query: `query Broken { image(projectId: "${P}", id: "${FAULTS.unavailable.imageId}") { id } }` }),
+        body: JSON.stringify({ query: `query Broken { a: image(projectId: "${P}", id: "${FAULTS.unavailable.imageId}") { id } b: image(projectId: "${P}", id: "${FAULTS.gatewayTimeout.imageId}") { id } }` }),
       });
       const generatedId = response.headers.get('x-request-id');
       expect(generatedId).toMatch(/^[0-9a-f-]{36}$/);
@@ -81,11 +113,12 @@ describe('logs', () => {
       const operations = logs.lines.filter((line) => line['msg'] === 'graphql operation');
       expect(operations).toEqual([
         expect.objectContaining({ level: 30, requestId: 'req-from-the-edge-1', operationName: 'Detail', operationType: 'query', clientName: 'web-console', status: 200, errorCodes: [], errors: 0, durationMs: expect.any(Number) }),
-        expect.objectContaining({ level: 40, requestId: generatedId, operationName: 'Broken', status: 200, errorCodes: ['UPSTREAM_UNAVAILABLE'], errors: 1 }),
+        // Two errors of one code: each code once, and every error counted.
+        expect.objectContaining({ level: 40, requestId: generatedId, operationName: 'Broken', status: 200, errorCodes: ['UPSTREAM_UNAVAILABLE'], errors: 2 }),
       ]);
       // The request id travels upstream, and the upstream's own id is logged with its failure.
-      expect(stack.sandbox.requests.map((request) => request.headers['x-request-id'])).toEqual(['req-from-the-edge-1', generatedId]);
-      const failure = logs.lines.find((line) => String(line['msg']).startsWith('upstream attempt failed'));
+      expect(stack.sandbox.requests.map((request) => request.headers['x-request-id'])).toEqual(['req-from-the-edge-1', generatedId, generatedId]);
+      const failure = logs.lines.find((line) => String(line['msg']).startsWith('upstream attempt failed') && line['imageId'] === FAULTS.unavailable.imageId);
       expect(failure).toMatchObject({
         level: 40,
         requestId: generatedId,
@@ -118,6 +151,20 @@ describe('logs', () => {
         await app.close();
       }
     }
+  });
+
+  it('give an unexpected error its cause and stack, which the client never sees', async () => {
+    const logs = captureLogs();
+    await withStack({ logger: logs.logger }, async (stack) => {
+      const { body } = await stack.query(`{ image(projectId: "${P}", id: "${FAULTS.badRequest.imageId}") { id } }`);
+      expect(body.errors).toEqual([expect.objectContaining({ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } })]);
+      expect(logs.lines.filter((line) => line['level'] === 50)).toEqual([
+        expect.objectContaining({
+          msg: 'ECS answered HTTP 400.',
+          err: expect.objectContaining({ message: 'ECS answered HTTP 400.', path: ['image'], stack: expect.stringMatching(/^UpstreamError: ECS answered HTTP 400\.\n\s+at /) }),
+        }),
+      ]);
+    });
   });
 
   it('replace an unusable X-Request-Id with a generated one', async () => {

@@ -5,9 +5,10 @@ import type { UpstreamError } from '../../src/images/upstream-error.js';
 import { RetryBudget } from '../../src/upstream/retry-budget.js';
 import { FAULTS } from '../../src/sandbox/faults.js';
 import { DOCUMENTED_IMAGE, SAMPLE_PROJECT_ID } from '../../src/sandbox/samples.js';
-import { startSandbox } from '../../src/sandbox/server.js';
+import { startSandbox, type ImsAnswer } from '../../src/sandbox/server.js';
 import { scrape } from '../helpers/metrics.js';
 import { appFor, withStack, type AppOptions, type Stack } from '../helpers/stack.js';
+import { gate, until } from '../helpers/until.js';
 
 const P = SAMPLE_PROJECT_ID;
 const DOC = DOCUMENTED_IMAGE.imageId;
@@ -31,9 +32,11 @@ describe('per-caller rate of upstream calls (UPSTREAM_CALLS_PER_CALLER_PER_SECON
       const alice = await stack.query(imagesQuery(ids), { headers: { 'x-auth-token': 'alice' } });
       expect(stack.sandbox.requests).toHaveLength(5);
       expect(codes(alice.body)).toEqual(Array(3).fill('RATE_LIMITED'));
+      // Her allowance comes back when its window (an hour) ends, a few milliseconds short of 3600 s from now: in whole
+      // seconds, rounded up, so that a client waiting that long is never early.
       expect(alice.body.errors?.[0]).toMatchObject({
         message: 'This caller is over its rate of calls to ECS.',
-        extensions: { code: 'RATE_LIMITED', retryAfter: expect.any(Number) },
+        extensions: { code: 'RATE_LIMITED', retryAfter: 3600 },
       });
       expect(alice.body.errors?.[0]?.extensions?.['upstream']).toBeUndefined();
 
@@ -68,6 +71,23 @@ describe('per-caller rate of upstream calls (UPSTREAM_CALLS_PER_CALLER_PER_SECON
       releaseMallory();
       expect(await mallory).toBe('rate_limited');
       expect(await alice).toMatchObject({ source: 'upstream', metadata: { entries: expect.arrayContaining([{ key: '__os_type', value: 'Suse' }]) } });
+      expect(stack.sandbox.requests).toHaveLength(1);
+    });
+  });
+
+  it('charges only real calls: joining a call already in flight is free', async () => {
+    const held = gate();
+    await withStack({ callers: rate(1, 0), sandbox: { answerWhen: held.passed } }, async (stack) => {
+      const query = `{ image(projectId: "${P}", id: "${DOC}") { id } }`;
+      const headers = { 'x-auth-token': 'alice' };
+      // Alice's one call of the hour is in flight; her second operation asks for the same image meanwhile.
+      const first = stack.query(query, { headers });
+      await until(() => stack.sandbox.requests.length === 1);
+      let secondDone = false;
+      const second = stack.query(query, { headers }).finally(() => (secondDone = true));
+      await until(async () => secondDone || (await scrape(stack.app)).value('ecs_image_graph_coalesced_calls_total') === 1);
+      held.open();
+      expect([(await first).body, (await second).body]).toEqual(Array(2).fill({ data: { image: { id: DOC } } }));
       expect(stack.sandbox.requests).toHaveLength(1);
     });
   });
@@ -254,6 +274,44 @@ describe('stale-if-error (CACHE_STALE_IF_ERROR_SECONDS)', () => {
       const after = await service.query(query, { headers });
       expect(codes(after.body)).toEqual(['UNAUTHENTICATED']);
       expect(after.body.extensions).toBeUndefined();
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('answers stale only for an upstream that is down or slow: not for a throttled call or a body it cannot read', async () => {
+    // IMS answers from the test's map once the image is in it: the same image, first healthy, then failing in turn.
+    const imsAnswers = new Map<string, ImsAnswer>();
+    const sandbox = await startSandbox({ imsAnswers });
+    const service = await appFor(sandbox.url, { ...options, backend: { kind: 'ims' } });
+    try {
+      await service.query(query);
+      expire();
+      imsAnswers.set(DOC, { status: 429, body: { error_code: 'APIG.0308', error_msg: 'The throttling threshold has been reached' } });
+      const throttled = await service.query(query);
+      imsAnswers.set(DOC, { body: { images: 'not a list' } });
+      const unreadable = await service.query(query);
+      expect([throttled.body, unreadable.body].map((body) => ({ codes: codes(body), extensions: body.extensions }))).toEqual([
+        { codes: ['RATE_LIMITED'], extensions: undefined },
+        { codes: ['UPSTREAM_BAD_RESPONSE'], extensions: undefined },
+      ]);
+      imsAnswers.set(DOC, { status: 503, body: { error: { code: 'IMG.0503', message: 'Service unavailable.' } } });
+      expect((await service.query(query)).body).toEqual({ data: { image: { id: DOC, osType: 'LINUX' } }, extensions: { stale: [{ path: ['image'], id: DOC, ageSeconds: 60 }] } });
+    } finally {
+      await service.close();
+      await sandbox.close();
+    }
+  });
+
+  it('keeps no stale copy past its stale window, even at its last millisecond, while a store still holds it', async () => {
+    const sandbox = await startSandbox();
+    const service = await appFor(sandbox.url, options);
+    try {
+      await service.query(query);
+      // 60 s fresh and 60 s stale: the entry is as old as the store keeps it, and the in-memory store still gives it.
+      vi.setSystemTime(Date.now() + 120_000);
+      await sandbox.close();
+      expect(codes((await service.query(query)).body)).toEqual(['UPSTREAM_UNAVAILABLE']);
     } finally {
       await service.close();
     }

@@ -3,7 +3,7 @@ import { FAULTS } from '../../src/sandbox/faults.js';
 import { DOCUMENTED_IMAGE } from '../../src/sandbox/samples.js';
 import { captureLogs } from '../helpers/logs.js';
 import { scrape } from '../helpers/metrics.js';
-import { withStack, type AppOptions, type Stack } from '../helpers/stack.js';
+import { metadataPath, withStack, type AppOptions, type Stack } from '../helpers/stack.js';
 
 const P = DOCUMENTED_IMAGE.projectId;
 const DOC = DOCUMENTED_IMAGE.imageId;
@@ -13,6 +13,7 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+const codes = (body: { errors?: Array<{ extensions?: Record<string, unknown> }> }) => (body.errors ?? []).map((error) => error.extensions?.['code']);
 const attemptsFor = (stack: Stack, imageId: string) => stack.sandbox.requests.filter((request) => request.path.includes(imageId)).length;
 
 describe('timeouts', () => {
@@ -24,6 +25,7 @@ describe('timeouts', () => {
         errors: [{ message: 'ECS did not answer in time.', locations: [{ line: 1, column: 3 }], path: ['hung'], extensions: { code: 'UPSTREAM_TIMEOUT' } }],
       });
       expect(attemptsFor(stack, FAULTS.hang.imageId)).toBe(3);
+      expect((await scrape(stack.app)).value('ecs_image_graph_upstream_requests_total', { backend: 'ecs', outcome: 'timeout' })).toBe(3);
       // The sandbox sees each hung request closed by the client; if a socket leaked, this would never resolve.
       await stack.sandbox.whenIdle();
       expect(stack.sandbox.inFlight).toBe(0);
@@ -48,6 +50,9 @@ describe('timeouts', () => {
         ],
       });
       expect(attemptsFor(stack, FAULTS.hang.imageId)).toBe(1);
+      // An attempt cut by the operation's deadline is cancelled, not timed out: its own timeout had a minute left.
+      const outcomes = await scrape(stack.app);
+      expect(['timeout', 'cancelled'].map((outcome) => outcomes.value('ecs_image_graph_upstream_requests_total', { backend: 'ecs', outcome }))).toEqual([0, 1]);
       // Without the deadline this would take a minute: the bound is wide on purpose, the point is "not 60 s".
       expect(elapsed).toBeGreaterThanOrEqual(deadlineMs - 5);
       expect(elapsed).toBeLessThan(deadlineMs + 2000);
@@ -64,7 +69,10 @@ describe('timeouts', () => {
         [['hung'], 'UPSTREAM_TIMEOUT'],
         [['queued'], 'UPSTREAM_TIMEOUT'],
       ]);
-      expect(attemptsFor(stack, DOC)).toBe(0);
+      // Nor is it called once the slot is free: the next call the upstream sees is the next operation's.
+      const WINDOWS = '3b6e2f1a-7c4d-4e8f-9a0b-1c2d3e4f5a6b';
+      expect((await stack.query(`{ ${image(WINDOWS)} }`)).body).toEqual({ data: { image: { id: WINDOWS } } });
+      expect(stack.sandbox.requests.map(({ path }) => path)).toEqual([metadataPath(P, FAULTS.hang.imageId), metadataPath(P, WINDOWS)]);
     });
   });
 
@@ -184,6 +192,18 @@ describe('circuit breaker', () => {
         { level: 30, msg: 'circuit half-open' },
         { level: 30, msg: 'circuit closed' },
       ]);
+    });
+  });
+});
+
+describe('circuit breaker and deadlines', () => {
+  it("does not count calls cut by the operation's deadline: that is the caller's budget running out, not the upstream failing", async () => {
+    const circuit = { failureRate: 0.5, windowMs: 60_000, minCalls: 3, halfOpenAfterMs: 60_000 };
+    await withStack({ limits: { deadlineMs: 100 }, upstream: { retries: 0, attemptTimeoutMs: 60_000, circuit } }, async (stack) => {
+      for (let n = 0; n < 3; n += 1) expect(codes((await stack.query(`{ ${image(FAULTS.hang.imageId)} }`)).body)).toEqual(['UPSTREAM_TIMEOUT']);
+      expect(await circuitState(stack)).toBe(0);
+      expect((await stack.query(`{ ${image(DOC)} }`)).body).toEqual({ data: { image: { id: DOC } } });
+      await stack.sandbox.whenIdle();
     });
   });
 });

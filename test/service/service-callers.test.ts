@@ -5,6 +5,7 @@ import { DOCUMENTED_IMAGE, SAMPLE_PROJECT_ID } from '../../src/sandbox/samples.j
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { AUDIENCE, ISSUER, startJwks, type Jwks } from '../helpers/jwks.js';
 import { captureLogs } from '../helpers/logs.js';
+import { freePort } from '../helpers/redis.js';
 import { appFor, startInProcess, type TestApp } from '../helpers/stack.js';
 
 const P = SAMPLE_PROJECT_ID;
@@ -18,20 +19,22 @@ let service: TestApp;
 const logs = captureLogs('debug');
 const jwt = (claims: JWTPayload, options?: Parameters<Jwks['sign']>[1]) => jwks.sign(claims, options);
 
+/** Service mode with the service's key, callers proving who they are with a JWT whose keys are at `jwksUrl`. */
+const jwtCallers = (jwksUrl: URL): AuthConfig => ({
+  mode: 'service',
+  ...KEY,
+  securityToken: undefined,
+  allowedProjectIds: new Set([P]),
+  callers: { kind: 'jwt', jwksUrl, issuer: ISSUER, audience: AUDIENCE, jwksRefreshMs: 600_000, maxTokenAgeSeconds: 3600 },
+});
+
 beforeAll(async () => {
   jwks = await startJwks();
   sandbox = await startSandbox({ accessKeys: [KEY] });
-  const auth: AuthConfig = {
-    mode: 'service',
-    ...KEY,
-    securityToken: undefined,
-    allowedProjectIds: new Set([P]),
-    callers: { kind: 'jwt', jwksUrl: jwks.url, issuer: ISSUER, audience: AUDIENCE, jwksRefreshMs: 600_000, maxTokenAgeSeconds: 3600 },
-  };
   service = await appFor(sandbox.url, {
     logger: logs.logger,
     // Long windows, so that the counts are exact.
-    callers: { auth, rate: { calls: 2, windowSeconds: 3600, burst: 0, burstWindowSeconds: 3600 } },
+    callers: { auth: jwtCallers(jwks.url), rate: { calls: 2, windowSeconds: 3600, burst: 0, burstWindowSeconds: 3600 } },
   });
 }, 30_000);
 afterAll(async () => {
@@ -84,6 +87,36 @@ describe('AUTH_MODE=service with SERVICE_CALLER_AUTH=jwt', () => {
     expect(aliceAgain.upstreamCalls).toBe(0);
     const bob = await ask([uuid(11), uuid(12)], `Bearer ${await jwt({ sub: 'rate-bob' })}`);
     expect(bob.upstreamCalls).toBe(2);
+  });
+
+  it("serves every caller from one cache, as every call is the service's own: what alice fetched answers bob without a call", async () => {
+    const cached = await appFor(sandbox.url, { callers: { auth: jwtCallers(jwks.url) }, cache: { ttlMs: 60_000 } });
+    try {
+      sandbox.requests.length = 0;
+      const query = `{ image(projectId: "${P}", id: "${DOC}") { id osType } }`;
+      const answers = [];
+      for (const sub of ['cache-alice', 'cache-bob']) answers.push((await cached.query(query, { headers: { authorization: `Bearer ${await jwt({ sub })}` } })).body);
+      expect(answers).toEqual(Array(2).fill({ data: { image: { id: DOC, osType: 'LINUX' } } }));
+      expect(sandbox.requests).toHaveLength(1);
+    } finally {
+      await cached.close();
+    }
+  });
+
+  it("a key set that cannot be fetched: IDENTITY_PROVIDER_UNAVAILABLE, not blamed on the caller, and the cause logged for the operator", async () => {
+    const keysLogs = captureLogs();
+    const unreachable = new URL(`http://127.0.0.1:${await freePort()}/jwks.json`);
+    const broken = await appFor(sandbox.url, { callers: { auth: jwtCallers(unreachable) }, logger: keysLogs.logger });
+    try {
+      sandbox.requests.length = 0;
+      const { body } = await broken.query(`{ image(projectId: "${P}", id: "${DOC}") { id } }`, { headers: { authorization: `Bearer ${await jwt({ sub: 'alice' })}` } });
+      expect(body.errors?.map((error) => error.extensions?.['code'])).toEqual(['IDENTITY_PROVIDER_UNAVAILABLE']);
+      expect(sandbox.requests).toHaveLength(0);
+      const warning = await keysLogs.waitFor((line) => line['level'] === 40 && line['jwksUrl'] === unreachable.href);
+      expect(warning).toMatchObject({ msg: 'the JWT key set could not be fetched: JWTs cannot be checked until it is', cause: `connect ECONNREFUSED 127.0.0.1:${unreachable.port}`, failedFetches: 1 });
+    } finally {
+      await broken.close();
+    }
   });
 
   it('never logs a JWT', async () => {

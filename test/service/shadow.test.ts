@@ -28,8 +28,8 @@ afterEach(async () => {
   [app, sandbox] = [undefined, undefined];
 });
 
-async function shadowStack(imsAnswers: ReadonlyMap<string, ImsAnswer>, options: AppOptions = {}) {
-  const logs = captureLogs();
+async function shadowStack(imsAnswers: ReadonlyMap<string, ImsAnswer>, options: AppOptions = {}, logLevel = 'info') {
+  const logs = captureLogs(logLevel);
   sandbox = await startSandbox({ imsAnswers });
   app = await appFor(sandbox.url, { backend: { kind: 'shadow', shadow: { sampleRate: 1, maxConcurrency: 4 } }, logger: logs.logger, ...options });
   return { app, sandbox, logs, shadow: app.services.shadow as ShadowBackend };
@@ -71,6 +71,26 @@ describe('IMAGE_BACKEND=shadow', () => {
     ]);
   });
 
+  it('bounds what one image can add: 100 metadata keys as metric labels, then metadata.other; 20 log lines per comparison, then one that counts the rest', async () => {
+    // IMS gives the documented image 120 system keys that ECS does not send: 120 differences in one comparison. Each
+    // key is 130 characters long, and a label holds the first 100 of it.
+    const extra = Array.from({ length: 120 }, (_, n) => `__extra_${String(n).padStart(3, '0')}_`.padEnd(130, 'k'));
+    const answer = { body: { images: [{ ...imageInfo(DOCUMENTED_IMAGE), ...Object.fromEntries(extra.map((key) => [key, 'x'])) }] } };
+    const { app, logs, shadow } = await shadowStack(new Map([[DOC, answer]]));
+    expect((await app.query(imagesQuery([DOC]))).body.errors).toBeUndefined();
+    await shadow.settled();
+
+    const metrics = await scrape(app.app);
+    expect(metrics.value('ecs_image_graph_shadow_comparisons_total', { result: 'mismatch' })).toBe(1);
+    expect(metrics.labelSets('ecs_image_graph_shadow_mismatches_total')).toEqual([...extra.slice(0, 100).map((key) => ({ field: `metadata.${key.slice(0, 100)}` })), { field: 'metadata.other' }]);
+    expect(metrics.value('ecs_image_graph_shadow_mismatches_total', { field: `metadata.${extra[99]!.slice(0, 100)}` })).toBe(1);
+    expect(metrics.value('ecs_image_graph_shadow_mismatches_total', { field: 'metadata.other' })).toBe(20);
+    expect(logs.lines.filter((line) => String(line['msg']).startsWith('shadow:'))).toEqual([
+      ...extra.slice(0, 20).map((key) => expect.objectContaining({ level: 40, imageId: DOC, field: `metadata.${key}`, ecs: null, ims: 'x' })),
+      expect.objectContaining({ level: 40, imageId: DOC, more: 100, msg: 'shadow: ECS and IMS differ on more fields of this image' }),
+    ]);
+  });
+
   it('compares "does not exist" too: missing on both sides is a match, on one side a mismatch on exists', async () => {
     const MISSING = '0badc0de-0000-4000-8000-000000000001';
     const ONLY_IN_IMS = '0badc0de-0000-4000-8000-000000000002';
@@ -98,12 +118,13 @@ describe('IMAGE_BACKEND=shadow', () => {
   });
 
   it('never delays, fails or changes an answer: a slow or failing IMS is an ims_error, and a full cap drops the comparison', async () => {
-    const { app, sandbox, shadow } = await shadowStack(
+    const { app, sandbox, logs, shadow } = await shadowStack(
       new Map<string, ImsAnswer>([
         [SLOW_IN_IMS, { body: { images: [imageInfo(SAMPLE_IMAGES.find(({ imageId }) => imageId === SLOW_IN_IMS)!)] }, delayMs: 60_000 }],
         [FAILING_IN_IMS, { status: 500, body: { error: { code: 'IMG.0500', message: 'Internal error.' } } }],
       ]),
       { backend: { kind: 'shadow', shadow: { sampleRate: 1, maxConcurrency: 1 } }, limits: { deadlineMs: 1500 }, upstream: { retries: 0 } },
+      'debug',
     );
     const slow = await app.query(imagesQuery([SLOW_IN_IMS]));
     // Answered, though IMS holds the comparison's request for a minute (it may not even have arrived yet).
@@ -123,6 +144,11 @@ describe('IMAGE_BACKEND=shadow', () => {
     expect(metrics.value('ecs_image_graph_shadow_comparisons_total', { result: 'match' })).toBe(0);
     expect(metrics.value('ecs_image_graph_upstream_requests_total', { backend: 'ims', outcome: '500' })).toBe(1);
     expect(metrics.value('ecs_image_graph_upstream_requests_total', { backend: 'ims', outcome: 'cancelled' })).toBe(1); // at the comparison's deadline
+    // Why IMS failed is for whoever debugs the migration: a debug line per comparison, not a warning.
+    expect(logs.lines.filter((line) => line['msg'] === 'shadow: IMS failed')).toEqual([
+      expect.objectContaining({ level: 20, imageId: SLOW_IN_IMS, error: "The operation's deadline passed before IMS answered." }),
+      expect.objectContaining({ level: 20, imageId: FAILING_IN_IMS, error: 'IMS is unavailable (HTTP 500).' }),
+    ]);
   });
 
   it('keeps a comparison that throws to itself: the answer stands, and nothing is left unhandled', async () => {

@@ -1,10 +1,9 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAULTS } from '../../src/sandbox/faults.js';
 import { DOCUMENTED_IMAGE, type SampleImage } from '../../src/sandbox/samples.js';
 import { programHeapBytes } from '../helpers/heap.js';
 import { scrape } from '../helpers/metrics.js';
+import { serve, type Served } from '../helpers/net.js';
 import { startStack, type GraphQLError, type Stack } from '../helpers/stack.js';
 
 const P = DOCUMENTED_IMAGE.projectId;
@@ -33,20 +32,23 @@ function random(seed: number) {
 
 let stack: Stack;
 let url: string;
-let server: ReturnType<typeof createServer>;
+let server: Served;
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown) => unhandled.push(reason);
 
 beforeAll(async () => {
   process.on('unhandledRejection', onUnhandled);
   stack = await startStack({ images: HEALTHY, upstream: { retries: 2, retryBaseDelayMs: 1 } });
-  server = createServer(stack.app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+  server = await serve(stack.app);
+  // A heap snapshot stops the event loop, for seconds on a loaded machine. Past Node's keep-alive timeout (5 s), the
+  // server then closes fetch's idle connections at the very moment the next batch reuses them: ECONNRESET, "fetch
+  // failed". This server is the test's own, not the one under test: its idle connections may wait for the next batch.
+  server.server.keepAliveTimeout = 60_000;
+  url = `${server.origin}/graphql`;
 });
 afterAll(async () => {
   process.off('unhandledRejection', onUnhandled);
-  await new Promise((resolve) => server.close(resolve));
+  await server.close();
   await stack.close();
 });
 

@@ -318,7 +318,16 @@ describe('loadConfig', () => {
         'Invalid configuration:\n  CACHE_KEY_SECRET: required, at least 32 characters, when REDIS_URL is set in passthrough mode, so that every replica derives the same cache keys',
       ),
     );
+    expect(() => loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379', CACHE_KEY_SECRET: 'x'.repeat(31) })).toThrow('CACHE_KEY_SECRET: required, at least 32 characters');
     expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379', CACHE_KEY_SECRET: 'x'.repeat(32) }).cache.redisUrl).toBe('redis://127.0.0.1:6379');
+  });
+
+  it('in service mode against a real endpoint, needs the JWT settings that authenticate callers, or SERVICE_CALLER_AUTH=network', () => {
+    const service = { AUTH_MODE: 'service', HUAWEICLOUD_SDK_AK: 'AK', HUAWEICLOUD_SDK_SK: 'SK', ALLOWED_PROJECT_IDS: '9c53a566cb3443ab910cf0daebca90c4', ECS_ENDPOINT: 'https://ecs.cn-north-4.myhuaweicloud.com' };
+    const needs = (variable: string) => `  ${variable}: required when AUTH_MODE=service with SERVICE_CALLER_AUTH=jwt (or set SERVICE_CALLER_AUTH=network if only the gateway can reach this service)`;
+    expect(() => loadConfig(service)).toThrow(exactly(`Invalid configuration:\n${needs('JWT_JWKS_URL')}\n${needs('JWT_ISSUER')}\n${needs('JWT_AUDIENCE')}`));
+    expect(() => loadConfig({ ...service, JWT_JWKS_URL: 'https://auth.example.com/jwks.json', JWT_ISSUER: 'https://auth.example.com/' })).toThrow(exactly(`Invalid configuration:\n${needs('JWT_AUDIENCE')}`));
+    expect(loadConfig({ ...service, SERVICE_CALLER_AUTH: 'network' }).callers.auth).toMatchObject({ mode: 'service', callers: { kind: 'network' } });
   });
 
   it('never echoes a secret, even a malformed one', () => {

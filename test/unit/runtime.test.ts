@@ -12,6 +12,9 @@ describe('one Node version, from .nvmrc, everywhere it is named', () => {
     expect(await read('.ci/run')).toContain(`node_version="$(tr -d '[:space:]' < .nvmrc)"`);
     const { engines } = JSON.parse(await read('package.json')) as { engines: { node: string } };
     expect(satisfies(version, engines.node)).toBe(true);
+    // npm ci reads the lockfile's copy: the two must say the same.
+    const lock = JSON.parse(await read('package-lock.json')) as { packages: Record<string, { engines?: { node: string } }> };
+    expect(lock.packages['']?.engines).toEqual(engines);
     // Node 24 is what is tested: an older major is not promised (the README says what it may do).
     expect(satisfies('22.99.0', engines.node)).toBe(false);
   });

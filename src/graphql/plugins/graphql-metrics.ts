@@ -91,18 +91,23 @@ export function useGraphQLMetrics(
       if (!options.serveMetrics || url.pathname !== '/metrics') return undefined;
       return registry.metrics().then((text) => endResponse(new fetchAPI.Response(text, { headers: { 'content-type': registry.contentType } })));
     },
+    // A request refused while parsing or validating (GraphQL Armor's limits included) is counted once its errors
+    // have the codes its client sees (Yoga and useRequestErrorStatus give them after these hooks), under the last
+    // phase it entered; errors of execution are counted when it is done.
     onParse({ context }) {
-      return ({ result }) => {
-        if (result instanceof Error) countErrors(records.of(context.request), 'parse', [result]);
-      };
+      records.of(context.request).phase = 'parse';
     },
     onValidate({ context }) {
-      return ({ valid, result }) => {
-        if (!valid) countErrors(records.of(context.request), 'validate', result);
-      };
+      records.of(context.request).phase = 'validate';
+    },
+    onResultProcess({ request, result }) {
+      const record = records.of(request);
+      if (record.phase !== 'parse' && record.phase !== 'validate') return;
+      for (const single of Array.isArray(result) ? result : [result]) if (!(Symbol.asyncIterator in single)) countErrors(record, record.phase, single.errors ?? []);
     },
     onExecute({ args }) {
       const { operation: record } = args.contextValue;
+      record.phase = 'execute';
       const started = performance.now();
       return {
         onExecuteDone({ result }) {

@@ -2,6 +2,7 @@ import { errors as joseErrors, jwtVerify } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KeySet, KeySetUnavailable, type KeySetTiming } from '../../../src/callers/key-set.js';
 import { startJwks, type Jwks } from '../../helpers/jwks.js';
+import { captureLogs, type CapturedLogs } from '../../helpers/logs.js';
 
 // The key set against a real host on loopback that serves, fails or hangs on demand; the clock that decides
 // ages and backoffs is the test's, so nothing here waits for real time but the bounded wait for a fetch.
@@ -10,10 +11,12 @@ const TIMING: KeySetTiming = { fetchTimeoutMs: 300, waitMs: 100, maxAgeMs: 60_00
 let jwks: Jwks;
 let now: number;
 let keySet: KeySet;
+let logs: CapturedLogs;
 beforeEach(async () => {
   jwks = await startJwks();
   now = 1_000_000;
-  keySet = new KeySet(jwks.url, TIMING, () => now);
+  logs = captureLogs();
+  keySet = new KeySet(jwks.url, logs.logger, TIMING, () => now);
 });
 afterEach(() => jwks.close());
 
@@ -61,6 +64,14 @@ describe('the key set of callers\' JWTs (JWT_JWKS_URL)', () => {
     expect(await verify()).toBe('alice');
     await settled();
     expect(jwks.fetches).toBe(4);
+    // The operator saw each failure, why, and when the next try comes; then the recovery.
+    const heldSince = new Date(1_000_000).toISOString();
+    expect(logs.lines.map(({ level, msg, cause, failedFetches, keysHeldSince, nextFetchInMs }) => ({ level, msg, cause, failedFetches, keysHeldSince, nextFetchInMs }))).toEqual([
+      { level: 40, msg: 'the JWT key set could not be refreshed: tokens are checked with the keys held', cause: 'The operation was aborted due to timeout', failedFetches: 1, keysHeldSince: heldSince, nextFetchInMs: 5000 },
+      { level: 40, msg: 'the JWT key set could not be refreshed: tokens are checked with the keys held', cause: 'the key set answered HTTP 500', failedFetches: 2, keysHeldSince: heldSince, nextFetchInMs: 10_000 },
+      { level: 30, msg: 'the JWT key set is fetched again', cause: undefined, failedFetches: 2, keysHeldSince: undefined, nextFetchInMs: undefined },
+    ]);
+    expect(logs.lines.every((line) => line['jwksUrl'] === jwks.url.href)).toBe(true);
     // Refreshed: the next refresh is an age away.
     expect(await verify()).toBe('alice');
     await settled();
@@ -108,7 +119,7 @@ describe('the key set of callers\' JWTs (JWT_JWKS_URL)', () => {
   });
 
   it('refreshes at its age even when that is shorter than the cooldown for unknown keys (JWT_JWKS_REFRESH_SECONDS=10)', async () => {
-    keySet = new KeySet(jwks.url, { ...TIMING, maxAgeMs: 10_000 }, () => now);
+    keySet = new KeySet(jwks.url, logs.logger, { ...TIMING, maxAgeMs: 10_000 }, () => now);
     expect(await verify()).toBe('alice');
     now += 10_001;
     expect(await verify()).toBe('alice');

@@ -31,6 +31,11 @@ describe('parseMetadataBody', () => {
   it('accepts an empty map and ignores other top-level members', () => {
     expect(parseMetadataBody('{"metadata": {}}').entries).toEqual([]);
     expect(parseMetadataBody('{"links": [], "metadata": {"a": "b"}}').entries).toEqual([{ key: 'a', value: 'b' }]);
+    // Beside another member, the order is still the one sent, integer-like keys included.
+    expect(parseMetadataBody('{"metadata": {"b": "1", "2": "two"}, "links": []}').entries).toEqual([
+      { key: 'b', value: '1' },
+      { key: '2', value: 'two' },
+    ]);
   });
 
   it.each([

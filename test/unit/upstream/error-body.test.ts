@@ -90,6 +90,7 @@ describe('errorFromStatus', () => {
     expect(classify(429, '', { 'retry-after': '3' })).toEqual({ failure: 'rate_limited', retryable: true, retryAfterMs: 3000 });
     expect(classify(413, '{"overLimit": {"code": 413, "retryAfter": 4}}')).toEqual({ failure: 'rate_limited', retryable: true, retryAfterMs: 4000 });
     expect(classify(413, '{"badRequest": {"code": 413}}')).toEqual({ failure: 'unexpected', retryable: false, retryAfterMs: undefined });
+    expect(classify(408)).toEqual({ failure: 'timeout', retryable: true, retryAfterMs: undefined });
     expect(classify(500)).toEqual({ failure: 'unavailable', retryable: true, retryAfterMs: undefined });
     expect(classify(501)).toEqual({ failure: 'unavailable', retryable: false, retryAfterMs: undefined });
     expect(classify(502)).toEqual({ failure: 'unavailable', retryable: true, retryAfterMs: undefined });

@@ -36,6 +36,14 @@ describe("SDK-HMAC-SHA256, on Huawei's worked example", () => {
     expect(verify(received, { ...authorization, signedHeaders: ['content-type', 'x-sdk-date'] }, KEY)).toBe(false);
   });
 
+  it('refuses a valid signature that does not cover Host: it could be replayed to another host', () => {
+    const hostless = sign({ ...EXAMPLE, headers: { 'Content-Type': 'application/json' } }, KEY, EXAMPLE_DATE);
+    const received = { ...EXAMPLE, headers: { ...EXAMPLE.headers, 'X-Sdk-Date': hostless.headers['X-Sdk-Date'] } };
+    const authorization = parseAuthorization(hostless.headers.Authorization)!;
+    expect(authorization.signedHeaders).toEqual(['content-type', 'x-sdk-date']);
+    expect(verify(received, authorization, KEY)).toBe(false);
+  });
+
   it('reads and writes X-Sdk-Date', () => {
     expect(sdkDate(EXAMPLE_DATE)).toBe('20191115T033655Z');
     expect(parseSdkDate('20191115T033655Z')).toEqual(EXAMPLE_DATE);
