@@ -14,9 +14,9 @@ import { agent, P, post, print, run, startService, UBUNTU, upstreamCalls, type P
 const randomName = () => `N${randomBytes(50).toString('hex').slice(0, 99)}`;
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
 
-export async function roundTwo(sandbox: Program, seconds: number, namesSeconds: number): Promise<void> {
+export async function roundTwo(sandbox: Program, { seconds, namesSeconds, keySetHangSeconds }: { seconds: number; namesSeconds: number; keySetHangSeconds: number }): Promise<void> {
   await randomNames(sandbox, namesSeconds);
-  await identityProvider(sandbox, seconds);
+  await identityProvider(sandbox, seconds, keySetHangSeconds);
   await rotatingJunkTokens(sandbox, seconds);
   await echoedCredential();
 }
@@ -122,7 +122,7 @@ async function startKeySet() {
  * request must still answer. No key known and the key set down: each request fails fast with its own code, and
  * the key set is asked once per backoff.
  */
-async function identityProvider(sandbox: Program, seconds: number): Promise<void> {
+async function identityProvider(sandbox: Program, seconds: number, hangSeconds: number): Promise<void> {
   const keySet = await startKeySet();
   const env = (refreshSeconds: number) => ({
     ECS_ENDPOINT: sandbox.url.href,
@@ -136,8 +136,8 @@ async function identityProvider(sandbox: Program, seconds: number): Promise<void
     JWT_JWKS_REFRESH_SECONDS: String(refreshSeconds),
   });
   const ask = (url: URL) => post(url, { query: `{ image(projectId: "${P}", id: "${UBUNTU}") { id } }` }, { authorization: `Bearer ${keySet.token}` });
-  const loops = async (url: URL) => {
-    const until = performance.now() + seconds * 1000;
+  const loops = async (url: URL, forSeconds = seconds) => {
+    const until = performance.now() + forSeconds * 1000;
     const outcomes = new Map<string, number>();
     const times: number[] = [];
     await Promise.all(
@@ -159,8 +159,8 @@ async function identityProvider(sandbox: Program, seconds: number): Promise<void
   keySet.behave('hang');
   const fetchesBefore = keySet.fetches;
   await new Promise((resolve) => setTimeout(resolve, 10_000)); // past the refresh age
-  const hanging = await loops(cached.url);
-  print(`key set hanging, keys known (refresh every 10 s), ${seconds} s`, `${JSON.stringify(hanging.outcomes)}; p50 ${hanging.p50Ms} ms, worst ${hanging.worstMs} ms; ${keySet.fetches - fetchesBefore} fetches`);
+  const hanging = await loops(cached.url, hangSeconds);
+  print(`key set hanging, keys known (refresh every 10 s), ${hangSeconds} s`, `${JSON.stringify(hanging.outcomes)}; p50 ${hanging.p50Ms} ms, worst ${hanging.worstMs} ms; ${keySet.fetches - fetchesBefore} fetches`);
   cached.child.kill('SIGTERM');
 
   keySet.behave('fail');
