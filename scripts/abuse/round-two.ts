@@ -14,9 +14,9 @@ import { agent, P, post, print, run, startService, UBUNTU, upstreamCalls, type P
 const randomName = () => `N${randomBytes(50).toString('hex').slice(0, 99)}`;
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
 
-export async function roundTwo(sandbox: Program, seconds: number, namesSeconds: number): Promise<void> {
+export async function roundTwo(sandbox: Program, { seconds, namesSeconds, keySetHangSeconds }: { seconds: number; namesSeconds: number; keySetHangSeconds: number }): Promise<void> {
   await randomNames(sandbox, namesSeconds);
-  await identityProvider(sandbox, seconds);
+  await identityProvider(sandbox, seconds, keySetHangSeconds);
   await rotatingJunkTokens(sandbox, seconds);
   await echoedCredential();
 }
@@ -24,41 +24,63 @@ export async function roundTwo(sandbox: Program, seconds: number, namesSeconds: 
 /**
  * Random 100-character operation and client names at full speed, each request selecting a deprecated field, half
  * of them with a token (passthrough: identified) and half without: /metrics' size and render time at the end,
- * /healthz's p99 throughout (asked by a bystander), and RSS after a full GC (through the inspector) before and after.
+ * /healthz's p99 throughout (asked by a bystander), and RSS and the heap after a full GC (through the inspector):
+ * at the start, after 5 s of the same load under one fixed name (the code the JIT compiles and the pools that grow
+ * for any traffic), and after the flood. The flood's own growth is the last against the second.
  */
 async function randomNames(sandbox: Program, seconds: number): Promise<void> {
   const service = await startService({ ECS_ENDPOINT: sandbox.url.href }, { nodeArgs: ['--inspect=127.0.0.1:0'], stderrReady: /Debugger listening on (ws:\S+)/ });
   const inspector = await connectInspector(service.stderrMatch![1]!);
-  const before = await inspector.rssAfterGc();
-  const until = performance.now() + seconds * 1000;
-  let requests = 0;
-  const flood = Array.from({ length: 16 }, async (_, loop) => {
-    while (performance.now() < until) {
-      await post(service.url, { query: `query ${randomName()} { image(projectId: "${P}", id: "${UBUNTU}") { osType osBit platform } }` }, loop % 2 ? { 'graphql-client-name': randomName() } : { 'graphql-client-name': randomName(), 'x-auth-token': '' });
-      requests += 1;
-    }
-  });
+  const start = await inspector.afterGc();
+  await flood(service.url, WARM_UP_SECONDS, () => 'Ordinary');
+  const warm = await inspector.afterGc();
   const health: number[] = [];
-  while (performance.now() < until) {
-    const started = performance.now();
-    await (await request(new URL('/healthz', service.url), { dispatcher: agent })).body.dump();
-    health.push(performance.now() - started);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  await Promise.all(flood);
+  const requests = await flood(service.url, seconds, randomName, health);
   const rendered = performance.now();
   const metrics = await (await request(new URL('/metrics', service.url), { dispatcher: agent })).body.text();
   const renderMs = performance.now() - rendered;
-  const after = await inspector.rssAfterGc();
+  const after = await inspector.afterGc();
   health.sort((a, b) => a - b);
   print(`random names, ${seconds} s, 16 loops`, `${requests} requests; /metrics ${(Buffer.byteLength(metrics) / 1024).toFixed(0)} KB, rendered in ${renderMs.toFixed(0)} ms`);
   print('  /healthz during the flood', `p50 ${percentile(health, 0.5).toFixed(1)} ms, p99 ${percentile(health, 0.99).toFixed(1)} ms, worst ${(health.at(-1) ?? 0).toFixed(1)} ms (${health.length} probes)`);
-  print('  RSS after a full GC', `${(before / 2 ** 20).toFixed(0)} MB before, ${(after / 2 ** 20).toFixed(0)} MB after (+${((after - before) / 2 ** 20).toFixed(0)} MB)`);
+  const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
+  const memory = (at: Memory) => `${mb(at.rss)} MB (heap ${mb(at.heapUsed)})`;
+  print('  RSS after a full GC', `start ${memory(start)}, warm ${memory(warm)}, after ${memory(after)}: the flood +${mb(after.rss - warm.rss)} MB, heap +${mb(after.heapUsed - warm.heapUsed)} MB`);
   inspector.close();
   service.child.kill('SIGTERM');
 }
 
-/** The inspector of a process: a full GC, then its RSS (process.memoryUsage().rss). */
+const WARM_UP_SECONDS = 5;
+
+/**
+ * 16 loops posting queries named by `name()` (and a client name alike, half of them with an empty token) for
+ * `seconds`; with `health`, a bystander's /healthz latencies meanwhile. @returns the queries sent.
+ */
+async function flood(url: URL, seconds: number, name: () => string, health?: number[]): Promise<number> {
+  const until = performance.now() + seconds * 1000;
+  let requests = 0;
+  const loops = Array.from({ length: 16 }, async (_, loop) => {
+    while (performance.now() < until) {
+      await post(url, { query: `query ${name()} { image(projectId: "${P}", id: "${UBUNTU}") { osType osBit platform } }` }, loop % 2 ? { 'graphql-client-name': name() } : { 'graphql-client-name': name(), 'x-auth-token': '' });
+      requests += 1;
+    }
+  });
+  while (health && performance.now() < until) {
+    const started = performance.now();
+    await (await request(new URL('/healthz', url), { dispatcher: agent })).body.dump();
+    health.push(performance.now() - started);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  await Promise.all(loops);
+  return requests;
+}
+
+interface Memory {
+  readonly rss: number;
+  readonly heapUsed: number;
+}
+
+/** The inspector of a process: a full GC, then its RSS and heap used (process.memoryUsage()). */
 async function connectInspector(url: string) {
   const socket = new WebSocket(url);
   await new Promise((resolve, reject) => {
@@ -79,9 +101,11 @@ async function connectInspector(url: string) {
       socket.send(JSON.stringify({ id: mine, method, params }));
     });
   return {
-    async rssAfterGc(): Promise<number> {
+    async afterGc(): Promise<Memory> {
       await call('HeapProfiler.collectGarbage');
-      const { result } = (await call('Runtime.evaluate', { expression: 'process.memoryUsage().rss', returnByValue: true })) as { result: { value: number } };
+      const { result } = (await call('Runtime.evaluate', { expression: '(({ rss, heapUsed }) => ({ rss, heapUsed }))(process.memoryUsage())', returnByValue: true })) as {
+        result: { value: Memory };
+      };
       return result.value;
     },
     close: () => socket.close(),
@@ -122,7 +146,7 @@ async function startKeySet() {
  * request must still answer. No key known and the key set down: each request fails fast with its own code, and
  * the key set is asked once per backoff.
  */
-async function identityProvider(sandbox: Program, seconds: number): Promise<void> {
+async function identityProvider(sandbox: Program, seconds: number, hangSeconds: number): Promise<void> {
   const keySet = await startKeySet();
   const env = (refreshSeconds: number) => ({
     ECS_ENDPOINT: sandbox.url.href,
@@ -136,8 +160,8 @@ async function identityProvider(sandbox: Program, seconds: number): Promise<void
     JWT_JWKS_REFRESH_SECONDS: String(refreshSeconds),
   });
   const ask = (url: URL) => post(url, { query: `{ image(projectId: "${P}", id: "${UBUNTU}") { id } }` }, { authorization: `Bearer ${keySet.token}` });
-  const loops = async (url: URL) => {
-    const until = performance.now() + seconds * 1000;
+  const loops = async (url: URL, forSeconds = seconds) => {
+    const until = performance.now() + forSeconds * 1000;
     const outcomes = new Map<string, number>();
     const times: number[] = [];
     await Promise.all(
@@ -159,8 +183,8 @@ async function identityProvider(sandbox: Program, seconds: number): Promise<void
   keySet.behave('hang');
   const fetchesBefore = keySet.fetches;
   await new Promise((resolve) => setTimeout(resolve, 10_000)); // past the refresh age
-  const hanging = await loops(cached.url);
-  print(`key set hanging, keys known (refresh every 10 s), ${seconds} s`, `${JSON.stringify(hanging.outcomes)}; p50 ${hanging.p50Ms} ms, worst ${hanging.worstMs} ms; ${keySet.fetches - fetchesBefore} fetches`);
+  const hanging = await loops(cached.url, hangSeconds);
+  print(`key set hanging, keys known (refresh every 10 s), ${hangSeconds} s`, `${JSON.stringify(hanging.outcomes)}; p50 ${hanging.p50Ms} ms, worst ${hanging.worstMs} ms; ${keySet.fetches - fetchesBefore} fetches`);
   cached.child.kill('SIGTERM');
 
   keySet.behave('fail');

@@ -2,7 +2,7 @@ import { errors as joseErrors, jwtVerify } from 'jose';
 import type { AuthConfig, ServiceCallers } from '../config/index.js';
 import type { Caller } from '../images/caller.js';
 import type { ImageRef } from '../images/image-ref.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from 'pino';
 import { KEY_SET_TIMING, KeySet, KeySetUnavailable, type KeySetTiming } from './key-set.js';
 
 /**

@@ -1,7 +1,7 @@
 import { createLocalJWKSet, errors as joseErrors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from 'pino';
 
 /** How the key set is fetched and kept. Every figure has a default; tests shorten them. */
 export interface KeySetTiming {

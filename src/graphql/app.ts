@@ -18,6 +18,7 @@ import { COST_HEADER, useOperationBudget } from './plugins/operation-budget.js';
 import { useRequestErrorStatus } from './plugins/request-errors.js';
 import { createOperationRecords } from './operation-record.js';
 import { createSchema } from './schema/index.js';
+import { boundedParseCaches } from './parse-caches.js';
 
 export interface AppDeps extends ContextDeps {
   readonly logger: Logger;
@@ -70,6 +71,7 @@ export function createApp(deps: AppDeps) {
     healthCheckEndpoint: '/healthz',
     landingPage: false,
     maskedErrors: { maskError },
+    parserAndValidationCache: boundedParseCaches(),
     logging: yogaLogger(deps.logger),
     // Counted by useBodyLimit instead, which reads a body with a Content-Length as it is.
     maxRequestBodySize: false,

@@ -19,13 +19,15 @@ export type CallerRateLimit = (callerKey: string) => Promise<number | undefined>
 /**
  * The refusal-limit port: upstream refusals (401, 403) counted per client address, so that one address sending a
  * new junk token with every request cannot make the upstream refuse (and throttle this service's own address)
- * without end. (stores/refusal-limit.ts)
+ * without end. A call with a credential not seen working takes a place before it is made, and gives it back
+ * unless the upstream refused: so calls in flight count too, and the limit holds however many are sent at once.
+ * (stores/refusal-limit.ts)
  */
 export interface RefusalLimit {
-  /** How long (ms) until `address` may send an unproven credential again; undefined when it may now. */
-  blockedFor(address: string): Promise<number | undefined>;
-  /** Counts one refusal of a credential `address` sent. */
-  charge(address: string): Promise<void>;
+  /** Takes one place for a call with an unproven credential from `address`: undefined when taken, else how long (ms) until one frees. */
+  reserve(address: string): Promise<number | undefined>;
+  /** Gives back a place taken: the call was not refused. */
+  release(address: string): Promise<void>;
 }
 
 /** An image's metadata (`null`: it does not exist), and where it came from. */
@@ -93,28 +95,39 @@ export class ImageSource {
 
     const key = this.cache.key(caller.scope, ref);
     let joining = this.coalescer.waiters(key) > 0;
+    /** The address whose place this call holds, until it is known not refused. */
+    let placeOf: string | undefined;
     if (!joining) {
       // A credential not seen working, from an address whose credentials the upstream keeps refusing, is not sent.
-      const blockedMs = this.proven.has(caller.scope) || scope.clientAddress === undefined ? undefined : await this.refusals.blockedFor(scope.clientAddress);
-      if (blockedMs !== undefined) {
-        this.observer.callAvoided('refused_address');
-        throw new UpstreamError('rate_limited', `${capitalised(this.api)} refused too many credentials from this address lately; a new one is not sent for a while.`, { retryAfterMs: blockedMs });
+      if (!this.proven.has(caller.scope) && scope.clientAddress !== undefined) {
+        const blockedMs = await this.refusals.reserve(scope.clientAddress);
+        if (blockedMs !== undefined) {
+          this.observer.callAvoided('refused_address');
+          throw new UpstreamError('rate_limited', `${capitalised(this.api)} refused too many credentials from this address lately; a new one is not sent for a while.`, { retryAfterMs: blockedMs });
+        }
+        placeOf = scope.clientAddress;
       }
       // Who starts a call spends its own allowance; who joins a call in flight spends none, and is never refused
       // because another caller of the same scope (every caller, in service mode) is over its rate.
       const waitMs = await this.allowance(caller.rateKey);
       if (waitMs !== undefined) {
+        await this.giveBack(placeOf);
         this.observer.callAvoided('caller_rate_limit');
         throw new UpstreamError('rate_limited', `This caller is over its rate of calls to ${this.api}.`, { retryAfterMs: waitMs });
       }
       joining = this.coalescer.waiters(key) > 0;
     }
-    if (joining) this.observer.coalesced();
-    else onCall();
+    if (joining) {
+      await this.giveBack(placeOf);
+      placeOf = undefined;
+      this.observer.coalesced();
+    } else onCall();
     try {
       const fetched = await this.coalescer.run(key, scope, (shared) => this.call(ref, caller, shared));
+      await this.giveBack(placeOf);
       return joining ? { ...fetched, source: 'shared' } : fetched;
     } catch (error) {
+      if (!isUpstreamRefusal(error)) await this.giveBack(placeOf);
       // The call failed, or this caller's own deadline passed (or its client left) while it waited for it.
       const failure = error instanceof UpstreamError ? error : errorFromException(error, abortReason(scope.signal), this.api);
       const stale = answer?.metadata ? staleAnswer(answer, failure) : undefined;
@@ -138,15 +151,22 @@ export class ImageSource {
       this.proven.set(caller.scope, true);
       return { metadata, source: 'upstream', freshForMs: this.cache.remember(caller.scope, ref, metadata) };
     } catch (error) {
-      // The upstream itself refused (not a refusal of ours): do not send this credential again for a while, and
-      // count it against the address that sent it.
-      if (error instanceof UpstreamError && error.upstream && (error.failure === 'unauthenticated' || error.failure === 'forbidden')) {
-        this.cache.refuse(caller.scope, ref.projectId, error.failure);
-        if (budget.clientAddress !== undefined) await this.refusals.charge(budget.clientAddress).catch(() => undefined);
-      }
+      // The upstream itself refused (not a refusal of ours): do not send this credential again for a while. (The
+      // place the call took on its address's refusal limit is kept: fetch gives it back only when not refused.)
+      if (isUpstreamRefusal(error)) this.cache.refuse(caller.scope, ref.projectId, error.failure);
       throw error;
     }
   }
+
+  /** Gives back the place a call took on its address's refusal limit (none taken: nothing to do). */
+  private async giveBack(address: string | undefined): Promise<void> {
+    if (address !== undefined) await this.refusals.release(address).catch(() => undefined);
+  }
+}
+
+/** The upstream itself refused the credential (401, 403): not a refusal of this service's. */
+function isUpstreamRefusal(error: unknown): error is UpstreamError & { failure: 'unauthenticated' | 'forbidden' } {
+  return error instanceof UpstreamError && error.upstream !== undefined && (error.failure === 'unauthenticated' || error.failure === 'forbidden');
 }
 
 /** The failures an expired answer may stand in for: the upstream is down or slow, not refusing this caller. */

@@ -1,8 +1,7 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DOCUMENTED_IMAGE } from '../../src/sandbox/samples.js';
 import { scrape } from '../helpers/metrics.js';
+import { serve as listen, type Served } from '../helpers/net.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 
 // One address sending a new junk token with every request: Huawei throttles by source address, so every 401 it
@@ -13,9 +12,9 @@ const DOC = DOCUMENTED_IMAGE.imageId;
 const LIMIT = 5;
 
 let stack: Stack;
-let server: Server;
+let server: Served;
 afterEach(async () => {
-  await new Promise((resolve) => server.close(resolve));
+  await server.close();
   await stack.close();
 });
 
@@ -23,9 +22,8 @@ afterEach(async () => {
 async function serve() {
   const revoked = new Set<string>();
   stack = await startStack({ callers: { refusalsPerAddressPerMinute: LIMIT, refusalTtlMs: 60_000 }, tokenRequired: true, sandbox: { revokedTokens: revoked } });
-  server = createServer(stack.app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+  server = await listen(stack.app);
+  const url = `${server.origin}/graphql`;
   const ask = async (token: string) => {
     const before = stack.sandbox.requests.length;
     const response = await fetch(url, {
@@ -62,5 +60,23 @@ describe('upstream refusals per client address (UPSTREAM_REFUSALS_PER_ADDRESS_PE
     const metrics = await scrape(stack.app);
     expect(metrics.value('ecs_image_graph_upstream_calls_avoided_total', { reason: 'refused_address' })).toBe(LIMIT + 1);
     expect(metrics.value('ecs_image_graph_upstream_requests_total', { backend: 'ecs', outcome: '401' })).toBe(LIMIT);
+  });
+
+  it('holds its limit exactly when the junk tokens come all at once: calls in flight count', async () => {
+    const { ask, revoked } = await serve();
+    const junk = Array.from({ length: 4 * LIMIT }, (_, n) => `at-once-${n}`);
+    for (const token of junk) revoked.add(token);
+    const answers = await Promise.all(junk.map((token) => ask(token)));
+    const codes = answers.map(({ code }) => code);
+    expect(codes.filter((code) => code === 'UNAUTHENTICATED')).toHaveLength(LIMIT);
+    expect(codes.filter((code) => code === 'RATE_LIMITED')).toHaveLength(3 * LIMIT);
+    expect(stack.sandbox.requests).toHaveLength(LIMIT);
+  });
+
+  it('gives the place of a credential that works back: new valid tokens from one address are never held back', async () => {
+    const { ask } = await serve();
+    const answers = [];
+    for (let n = 0; n < 3 * LIMIT; n += 1) answers.push(await ask(`valid-${n}`));
+    expect(answers.map(({ code, upstreamCalls }) => [code, upstreamCalls])).toEqual(Array(3 * LIMIT).fill([undefined, 1]));
   });
 });

@@ -3,6 +3,7 @@ import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 import type { Plugin } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
 import type { Context } from '../context.js';
+import { parsedDocumentBytes } from '../parse-caches.js';
 
 /**
  * Compiled execution (graphql-jit): an operation run {@link COMPILE_AFTER} times is compiled to plain
@@ -31,7 +32,13 @@ export function useCompiledExecution(schema: GraphQLSchema): Plugin<Context> {
   settleListItems(schema);
   // Per document: 'interpreted' when it is never to be compiled, else each operation's runs so far, then its
   // compiled form (or 'interpreted' when graphql-jit refused it).
-  const documents = new LRUCache<DocumentNode, Map<string, CompiledQuery | number | 'interpreted'> | 'interpreted'>({ max: MAX_DOCUMENTS });
+  // Bounded by the heap of the documents it keeps alive (Yoga's parser cache may have let them go) as well as by
+  // their number: 200 documents of 2,000 tokens each, the most GraphQL Armor lets through, would hold 144 MB.
+  const documents = new LRUCache<DocumentNode, Map<string, CompiledQuery | number | 'interpreted'> | 'interpreted'>({
+    max: MAX_DOCUMENTS,
+    maxSize: MAX_DOCUMENT_BYTES,
+    sizeCalculation: (_operations, document) => parsedDocumentBytes(document, document.loc?.source.body ?? ''),
+  });
   const compiledFor = (args: ExecutionArgs): CompiledQuery | undefined => {
     let operations = documents.get(args.document);
     if (operations === undefined) documents.set(args.document, (operations = hasConditions(args.document) ? 'interpreted' : new Map()));
@@ -68,6 +75,8 @@ export function useCompiledExecution(schema: GraphQLSchema): Plugin<Context> {
 export const COMPILE_AFTER = 10;
 /** Documents whose counts and compiled operations are kept (each compiled operation takes ~0.5 MB). */
 const MAX_DOCUMENTS = 200;
+/** Heap of the documents kept, by the parser cache's estimate (src/graphql/parse-caches.ts), compiled code apart. */
+const MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
 
 /** Whether any selection of `document` has `@skip` or `@include`. */
 function hasConditions(document: DocumentNode): boolean {
