@@ -1,4 +1,4 @@
-import { errors as joseErrors, jwtVerify } from 'jose';
+import { errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
 import type { AuthConfig, ServiceCallers } from '../config/index.js';
 import type { Caller } from '../images/caller.js';
 import type { ImageRef } from '../images/image-ref.js';
@@ -66,7 +66,7 @@ function callerIdentity(callers: ServiceCallers, logger: Logger, timing: KeySetT
     const token = /^Bearer\s+(\S+)$/i.exec(request.headers.get('authorization') ?? '')?.[1];
     if (!token) return { refusal: 'No credential: send a JWT in the Authorization header (Bearer).' };
     try {
-      const { payload } = await jwtVerify(token, keys.getKey, {
+      const payload = await verified(token, keys.getKey, {
         issuer: callers.issuer,
         audience: callers.audience,
         // Asymmetric keys only: a JWKS that published a symmetric key would let anyone who read it sign.
@@ -76,7 +76,9 @@ function callerIdentity(callers: ServiceCallers, logger: Logger, timing: KeySetT
       // The subject is whose allowance the request spends: a number, or "", would be one shared by every such token.
       if (typeof payload.sub !== 'string' || payload.sub.trim() === '') return { refusal: 'The JWT was not accepted: its "sub" claim must be a non-empty string.' };
       // A token that stays valid for years is a password that never changes: its lifetime (from `iat`, or from now) is bounded.
-      const lifetime = payload.exp! - (payload.iat ?? Math.floor(Date.now() / 1000));
+      // An `iat` in the future counts as now: jose lets one through, and it would make any lifetime look short.
+      const now = Math.floor(Date.now() / 1000);
+      const lifetime = payload.exp! - Math.min(payload.iat ?? now, now);
       if (lifetime > callers.maxTokenAgeSeconds) {
         return { refusal: `The JWT was not accepted: it is valid for ${lifetime} s, more than the ${callers.maxTokenAgeSeconds} s allowed (JWT_MAX_AGE_SECONDS).` };
       }
@@ -89,6 +91,27 @@ function callerIdentity(callers: ServiceCallers, logger: Logger, timing: KeySetT
       return { refusal: `The JWT was not accepted: ${reason}.` };
     }
   };
+}
+
+/**
+ * The JWT's verified claims. A token without a `kid`, checked against a key set with several keys of its algorithm
+ * (as during a rotation), is tried against each of them in turn, as jose's documentation shows: jose itself only
+ * throws JWKSMultipleMatchingKeys.
+ */
+async function verified(token: string, getKey: JWTVerifyGetKey, options: JWTVerifyOptions): Promise<JWTPayload> {
+  try {
+    return (await jwtVerify(token, getKey, options)).payload;
+  } catch (error) {
+    if (!(error instanceof joseErrors.JWKSMultipleMatchingKeys)) throw error;
+    for await (const key of error) {
+      try {
+        return (await jwtVerify(token, key, options)).payload;
+      } catch (keyError) {
+        if (!(keyError instanceof joseErrors.JWSSignatureVerificationFailed)) throw keyError;
+      }
+    }
+    throw new joseErrors.JWSSignatureVerificationFailed();
+  }
 }
 
 function refusalReason(error: unknown): string | undefined {

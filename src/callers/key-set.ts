@@ -31,8 +31,9 @@ export const KEY_SET_TIMING: KeySetTiming = {
 const MAX_BODY_BYTES = 512 * 1024;
 
 /**
- * No key can be had to check a JWT: the key set has never been fetched, or the token names a key it lacks, and
- * the identity provider does not answer now. Neither the caller's fault nor a verdict on its token.
+ * No key can be had to check a JWT: the key set has never been fetched, and the identity provider does not answer
+ * now. Neither the caller's fault nor a verdict on its token. (A token naming a key the set lacks, while keys are
+ * held, is checked against those: refused as UNAUTHENTICATED if the provider cannot be asked for new ones.)
  */
 export class KeySetUnavailable extends Error {
   override readonly name = 'KeySetUnavailable';

@@ -34,7 +34,9 @@ export function createContextFactory(deps: ContextDeps, records: Pick<OperationR
       const who = await (caller ??= deps.access.callerFor(request));
       if ('refusal' in who) throw unauthenticated(who.refusal);
       if ('unavailable' in who) throw identityProviderUnavailable(who.unavailable, who.retryAfterMs);
-      operation.identified = true;
+      // A verified JWT, or a deployment that needs no credential, says who the caller is; a token passed through
+      // only once the upstream has taken it lately (else anyone could fill the metrics' few name pairs with junk).
+      if (who.caller.credential.kind !== 'token') operation.identified = true;
       if (!deps.access.mayRead(ref)) throw forbidden(`This service is not allowed to read project ${ref.projectId}.`);
       try {
         const fetched = await deps.source.fetch(ref, who.caller, operation, () => ledger.called());
@@ -42,6 +44,8 @@ export function createContextFactory(deps: ContextDeps, records: Pick<OperationR
         return fetched.metadata;
       } catch (error) {
         throw toGraphQLError(error);
+      } finally {
+        if (deps.source.accepted(who.caller)) operation.identified = true;
       }
     }, deps.limits.concurrency, (size) => deps.observer.loaderBatch(size));
     return { images, limits: deps.limits, operation };

@@ -32,7 +32,7 @@ export const ERROR_CODES = {
   },
   RATE_LIMITED: {
     image:
-      "The upstream answered 429, or 413 with a Nova `overLimit` body, and retrying did not help; or this caller is over its own rate of upstream calls (`UPSTREAM_CALLS_PER_CALLER_PER_SECOND`; then no call is made and there is no `extensions.upstream`). `extensions.retryAfter` is the wait in seconds when it is known (`Retry-After`, Nova's `retryAfter`, or the caller's next allowance).",
+      "The upstream answered 429, or 413 with a Nova `overLimit` body, and retrying did not help; or this caller is over its own rate of upstream calls (`UPSTREAM_CALLS_PER_CALLER_PER_SECOND`), or its credential is new and its address has had too many refused lately (`UPSTREAM_REFUSALS_PER_ADDRESS_PER_MINUTE`, see [abuse-protection.md](abuse-protection.md#refusals-remembered)); in these two cases no call is made and there is no `extensions.upstream`. `extensions.retryAfter` is the wait in seconds when it is known (`Retry-After`, Nova's `retryAfter`, or the caller's next allowance).",
     retried: 'yes, honouring `Retry-After`',
   },
   UPSTREAM_TIMEOUT: {

@@ -29,8 +29,9 @@ export interface OperationRecord extends OperationScope {
   /** What the operation read and spent: upstream calls, freshness, stale images, response bytes. */
   readonly ledger: OperationLedger;
   /**
-   * Whether the request's caller is known: a verified JWT (service mode with JWT callers), a token (passthrough),
-   * or a deployment that needs none. False until the operation asks for an image (only then is a JWT checked).
+   * Whether the request's caller is known: a verified JWT (service mode with JWT callers), a token the upstream
+   * accepted (passthrough: an image read with it, or from its cache), or a deployment that needs none. False until
+   * the operation asks for an image (only then is a JWT checked).
    */
   identified: boolean;
   /** The request turned out to be a GraphQL request (not health, metrics or GraphiQL). */

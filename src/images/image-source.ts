@@ -19,15 +19,21 @@ export type CallerRateLimit = (callerKey: string) => Promise<number | undefined>
 /**
  * The refusal-limit port: upstream refusals (401, 403) counted per client address, so that one address sending a
  * new junk token with every request cannot make the upstream refuse (and throttle this service's own address)
- * without end. A call with a credential not seen working takes a place before it is made, and gives it back
- * unless the upstream refused: so calls in flight count too, and the limit holds however many are sent at once.
- * (stores/refusal-limit.ts)
+ * without end. A call with a credential not seen working is admitted before it is made, and settled with its
+ * outcome once known. (stores/refusal-limit.ts)
  */
 export interface RefusalLimit {
-  /** Takes one place for a call with an unproven credential from `address`: undefined when taken, else how long (ms) until one frees. */
-  reserve(address: string): Promise<number | undefined>;
-  /** Gives back a place taken: the call was not refused. */
-  release(address: string): Promise<void>;
+  /**
+   * Admits a call with an unproven credential from `address`, once the calls in flight leave room for it (it
+   * waits until then, or until `signal` fires): a ticket to settle, or how long (ms) the address is refused for.
+   */
+  admit(address: string, signal: AbortSignal): Promise<RefusalTicket | { readonly blockedMs: number }>;
+}
+
+/** An admitted call, settled once with its outcome (only the first settle counts). */
+export interface RefusalTicket {
+  /** @param refused the upstream refused it (401, 403) */
+  settle(refused: boolean): Promise<void>;
 }
 
 /** An image's metadata (`null`: it does not exist), and where it came from. */
@@ -76,6 +82,11 @@ export class ImageSource {
     ({ backend: this.backend, cache: this.cache, coalescer: this.coalescer, allowance: this.allowance, refusals: this.refusals, observer: this.observer } = parts);
   }
 
+  /** Whether the upstream answered `caller`'s credential lately (here, or through the cache on another replica). */
+  accepted(caller: Caller): boolean {
+    return this.proven.has(caller.scope);
+  }
+
   /** How messages name the API that answers. */
   private get api(): string {
     return API_NAMES[this.backend.name];
@@ -95,73 +106,80 @@ export class ImageSource {
 
     const key = this.cache.key(caller.scope, ref);
     let joining = this.coalescer.waiters(key) > 0;
-    /** The address whose place this call holds, until it is known not refused. */
-    let placeOf: string | undefined;
+    /** This request's admission on its address's refusal limit, settled by the call it makes, or here if it makes none. */
+    let ticket: RefusalTicket | undefined;
     if (!joining) {
       // A credential not seen working, from an address whose credentials the upstream keeps refusing, is not sent.
       if (!this.proven.has(caller.scope) && scope.clientAddress !== undefined) {
-        const blockedMs = await this.refusals.reserve(scope.clientAddress);
-        if (blockedMs !== undefined) {
+        const admitted = await this.refusals.admit(scope.clientAddress, scope.signal);
+        if ('blockedMs' in admitted) {
           this.observer.callAvoided('refused_address');
-          throw new UpstreamError('rate_limited', `${capitalised(this.api)} refused too many credentials from this address lately; a new one is not sent for a while.`, { retryAfterMs: blockedMs });
+          throw new UpstreamError('rate_limited', `${capitalised(this.api)} refused too many credentials from this address lately; a new one is not sent for a while.`, { retryAfterMs: admitted.blockedMs });
         }
-        placeOf = scope.clientAddress;
+        ticket = admitted;
       }
       // Who starts a call spends its own allowance; who joins a call in flight spends none, and is never refused
       // because another caller of the same scope (every caller, in service mode) is over its rate.
       const waitMs = await this.allowance(caller.rateKey);
       if (waitMs !== undefined) {
-        await this.giveBack(placeOf);
+        await ticket?.settle(false);
         this.observer.callAvoided('caller_rate_limit');
         throw new UpstreamError('rate_limited', `This caller is over its rate of calls to ${this.api}.`, { retryAfterMs: waitMs });
       }
       joining = this.coalescer.waiters(key) > 0;
     }
-    if (joining) {
-      await this.giveBack(placeOf);
-      placeOf = undefined;
-      this.observer.coalesced();
-    } else onCall();
+    if (joining) this.observer.coalesced();
+    else onCall();
+    // Settled by the call itself, whose outcome it is, even if this request stops waiting for it; a request that
+    // joined a call after all (another started it meanwhile) sent nothing.
+    const sending = joining ? undefined : ticket;
+    if (sending !== ticket) await ticket?.settle(false);
+    let ran = false;
     try {
-      const fetched = await this.coalescer.run(key, scope, (shared) => this.call(ref, caller, shared));
-      await this.giveBack(placeOf);
+      const fetched = await this.coalescer.run(key, scope, (shared) => {
+        ran = true;
+        return this.call(ref, caller, shared, sending);
+      });
       return joining ? { ...fetched, source: 'shared' } : fetched;
     } catch (error) {
-      if (!isUpstreamRefusal(error)) await this.giveBack(placeOf);
       // The call failed, or this caller's own deadline passed (or its client left) while it waited for it.
       const failure = error instanceof UpstreamError ? error : errorFromException(error, abortReason(scope.signal), this.api);
       const stale = answer?.metadata ? staleAnswer(answer, failure) : undefined;
       if (!stale) throw failure;
       this.observer.staleAnswer();
       return stale;
+    } finally {
+      if (!ran) await sending?.settle(false);
     }
   }
 
   /** One upstream call, made once for every request that shares it. */
-  private async call(ref: ImageRef, caller: Caller, budget: OperationScope): Promise<Fetched> {
+  private async call(ref: ImageRef, caller: Caller, budget: OperationScope, ticket: RefusalTicket | undefined): Promise<Fetched> {
+    // A call with an unproven credential is not abandoned when its callers leave, only at its deadline: its answer
+    // is what says whether the credential works, and a refusal is charged to the address all the same (a client
+    // hanging up early would otherwise get its junk tokens sent uncounted).
+    const signal = ticket ? AbortSignal.timeout(Math.max(0, budget.deadlineAt - Date.now())) : budget.signal;
     try {
       const metadata = await this.backend.getImageMetadata(ref, {
         credential: caller.credential,
-        signal: budget.signal,
+        signal,
         deadlineAt: budget.deadlineAt,
         requestId: budget.requestId,
         traceContext: budget.traceContext,
         rateKey: caller.rateKey,
       });
       this.proven.set(caller.scope, true);
+      await ticket?.settle(false);
       return { metadata, source: 'upstream', freshForMs: this.cache.remember(caller.scope, ref, metadata) };
     } catch (error) {
-      // The upstream itself refused (not a refusal of ours): do not send this credential again for a while. (The
-      // place the call took on its address's refusal limit is kept: fetch gives it back only when not refused.)
+      // The upstream itself refused (not a refusal of ours): do not send this credential again for a while.
       if (isUpstreamRefusal(error)) this.cache.refuse(caller.scope, ref.projectId, error.failure);
+      await ticket?.settle(isUpstreamRefusal(error));
       throw error;
     }
   }
 
   /** Gives back the place a call took on its address's refusal limit (none taken: nothing to do). */
-  private async giveBack(address: string | undefined): Promise<void> {
-    if (address !== undefined) await this.refusals.release(address).catch(() => undefined);
-  }
 }
 
 /** The upstream itself refused the credential (401, 403): not a refusal of this service's. */

@@ -157,7 +157,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       }
     }
     if (options.revokedTokens?.has(String(request.headers['x-auth-token']))) {
-      sendJson(response, 401, { error_code: 'APIGW.0301', error_msg: 'Incorrect IAM authentication information: the token has expired or been revoked', request_id: requestId });
+      // As long in coming as an answer: a refusal takes the gateway a round trip too.
+      const refuse = () => sendJson(response, 401, { error_code: 'APIGW.0301', error_msg: 'Incorrect IAM authentication information: the token has expired or been revoked', request_id: requestId });
+      answerAfter(response, options.latencyMs, refuse, options.answerWhen);
       return true;
     }
     return false;

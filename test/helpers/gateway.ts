@@ -24,7 +24,23 @@ export async function startGateway(supergraphSdl: string, config = GATEWAY_CONFI
   const directory = await mkdtemp(join(tmpdir(), 'supergraph-'));
   const file = join(directory, 'supergraph.graphql');
   await writeFile(file, supergraphSdl);
-  const port = await freePort();
+  // hive-gateway cannot listen on port 0 and say which it got: a free port is picked first, and another process
+  // (tests run two files at a time, each starting servers) may take it before the gateway does. Then another is
+  // picked: a lost race for a port, not a failure of the gateway.
+  for (let attempt = 1; ; attempt += 1) {
+    const port = await freePort();
+    try {
+      return { url: `http://127.0.0.1:${port}/graphql`, stop: await launch(file, port, config) };
+    } catch (error) {
+      if (!(error instanceof PortTaken) || attempt === 3) throw error;
+    }
+  }
+}
+
+class PortTaken extends Error {}
+
+/** Runs hive-gateway on `port`; resolves, once it listens, to what stops it. */
+async function launch(file: string, port: number, config: string): Promise<() => Promise<void>> {
   const child: ChildProcess = spawn(
     join(ROOT, 'node_modules/.bin/hive-gateway'),
     ['supergraph', file, '--host', '127.0.0.1', '--port', String(port), '-c', config],
@@ -38,14 +54,14 @@ export async function startGateway(supergraphSdl: string, config = GATEWAY_CONFI
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`hive-gateway exited with ${code}:\n${output}`)));
+    child.once('exit', (code) => {
+      const message = `hive-gateway exited with ${code}:\n${output}`;
+      reject(output.includes(`EADDRINUSE: address already in use 127.0.0.1:${port}`) ? new PortTaken(message) : new Error(message));
+    });
   });
-  return {
-    url: `http://127.0.0.1:${port}/graphql`,
-    async stop() {
-      child.removeAllListeners('exit');
-      child.kill('SIGTERM');
-      if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
-    },
+  return async () => {
+    child.removeAllListeners('exit');
+    child.kill('SIGTERM');
+    if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
   };
 }

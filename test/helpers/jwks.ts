@@ -12,9 +12,11 @@ export interface Jwks {
   /** Where the key set is served. */
   readonly url: URL;
   /** A JWT of `claims` signed with the published key (or `key`), for ISSUER and AUDIENCE unless told otherwise. */
-  sign(claims: JWTPayload, options?: { key?: CryptoKey; keyId?: string; expiresIn?: string | number; issuer?: string; audience?: string; issuedAt?: number | false }): Promise<string>;
+  sign(claims: JWTPayload, options?: { key?: CryptoKey; keyId?: string | null; expiresIn?: string | number; issuer?: string; audience?: string; issuedAt?: number | false }): Promise<string>;
   /** A key the set does not hold. */
   readonly strangerKey: CryptoKey;
+  /** A second key the set holds (`next-key`, as during a rotation), of the same algorithm. */
+  readonly nextKey: CryptoKey;
   /** What the host does from now on (the default: serve). */
   behave(behaviour: JwksBehaviour): void;
   /** Requests for the key set so far, answered or not. */
@@ -22,10 +24,11 @@ export interface Jwks {
   close(): Promise<void>;
 }
 
-/** A JSON Web Key Set on a loopback port, holding the public half of a key made for the test run. */
+/** A JSON Web Key Set on a loopback port, holding the public halves of two keys made for the test run. */
 export async function startJwks(): Promise<Jwks> {
-  const [signing, stranger] = await Promise.all([generateKeyPair('RS256'), generateKeyPair('RS256')]);
-  const body = JSON.stringify({ keys: [{ ...(await exportJWK(signing.publicKey)), kid: 'test-key', alg: 'RS256', use: 'sig' }] });
+  const [signing, stranger, next] = await Promise.all([generateKeyPair('RS256'), generateKeyPair('RS256'), generateKeyPair('RS256')]);
+  const published = async (key: CryptoKey, kid: string) => ({ ...(await exportJWK(key)), kid, alg: 'RS256', use: 'sig' });
+  const body = JSON.stringify({ keys: [await published(signing.publicKey, 'test-key'), await published(next.publicKey, 'next-key')] });
   let behaviour: JwksBehaviour = 'serve';
   let fetches = 0;
   const hanging = new Set<ServerResponse>();
@@ -39,9 +42,10 @@ export async function startJwks(): Promise<Jwks> {
   return {
     url: new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`),
     strangerKey: stranger.privateKey,
+    nextKey: next.privateKey,
     sign: (claims, options = {}) => {
       const jwt = new SignJWT(claims)
-        .setProtectedHeader({ alg: 'RS256', kid: options.keyId ?? 'test-key' })
+        .setProtectedHeader(options.keyId === null ? { alg: 'RS256' } : { alg: 'RS256', kid: options.keyId ?? 'test-key' })
         .setIssuer(options.issuer ?? ISSUER)
         .setAudience(options.audience ?? AUDIENCE)
         .setExpirationTime(options.expiresIn ?? '5m');

@@ -71,6 +71,16 @@ describe('a caller JWT', () => {
     const issuedAt = Math.floor(Date.now() / 1000) - 60;
     expect(await ask(service, await jwks.sign({ sub: 'mallory' }, { issuedAt, expiresIn: issuedAt + MAX_AGE + 1 }))).toEqual(refused(`it is valid for ${MAX_AGE + 1} s, more than the ${MAX_AGE} s allowed (JWT_MAX_AGE_SECONDS).`));
     expect(await ask(service, await jwks.sign({ sub: 'mallory' }, { expiresIn: '2d', issuedAt: false }))).toMatchObject({ body: { errors: [{ extensions: { code: 'UNAUTHENTICATED' } }] }, upstreamCalls: 0 });
+    // Issued "in a century", valid for an hour from then: valid for a century from now.
+    const future = Math.floor(Date.now() / 1000) + century;
+    const { body } = await ask(service, await jwks.sign({ sub: 'mallory' }, { issuedAt: future, expiresIn: future + 3600 }));
+    expect(body.errors?.[0]).toMatchObject({ message: expect.stringMatching(/^The JWT was not accepted: it is valid for \d+ s, more than the 3600 s allowed/), extensions: { code: 'UNAUTHENTICATED' } });
+  });
+
+  it('without a kid, is checked against each key of its algorithm in the set (two during a rotation): accepted when one signed it', async () => {
+    expect(await ask(service, await jwks.sign({ sub: 'carol' }, { keyId: null, key: jwks.nextKey }))).toMatchObject({ body: { data: { image: { id: DOC } } }, upstreamCalls: 1 });
+    expect(await ask(service, await jwks.sign({ sub: 'carol' }, { keyId: null }))).toMatchObject({ body: { data: { image: { id: DOC } } }, upstreamCalls: 1 });
+    expect(await ask(service, await jwks.sign({ sub: 'mallory' }, { keyId: null, key: jwks.strangerKey }))).toEqual(refused('its signature does not verify.'));
   });
 });
 

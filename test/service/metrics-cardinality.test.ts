@@ -55,6 +55,20 @@ describe('/metrics under a flood of random operation and client names', () => {
     });
   }, 60_000);
 
+  it('passthrough: a token the upstream refuses never names a series; one it accepts does', async () => {
+    const revoked = new Set(Array.from({ length: 20 }, (_, n) => `junk-${n}`));
+    await withStack({ tokenRequired: true, sandbox: { revokedTokens: revoked } }, async (stack) => {
+      for (const token of revoked) await stack.query(`query ${randomName()} { image(projectId: "${P}", id: "${DOC}") { id } }`, { headers: { 'x-auth-token': token, 'graphql-client-name': randomName() } });
+      await stack.query(`query Real { image(projectId: "${P}", id: "${DOC}") { id } }`, { headers: { 'x-auth-token': 'valid', 'graphql-client-name': 'web' } });
+      const samples = parseExposition(await (await stack.app.fetch('http://localhost/metrics')).text());
+      const requests = samples.filter((sample) => sample.name === 'graphql_envelop_request').map(({ labels, value }) => [labels['operationName'], value]);
+      expect(requests).toEqual([
+        ['other', revoked.size],
+        ['Real', 1],
+      ]);
+    });
+  });
+
   it('service mode with JWT callers: a request without a valid JWT never names a series', async () => {
     const jwks = await startJwks();
     const auth: AuthConfig = {

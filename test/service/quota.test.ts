@@ -60,7 +60,7 @@ describe('per-caller rate of upstream calls (UPSTREAM_CALLS_PER_CALLER_PER_SECON
         cache: stack.services.cache,
         coalescer: new Coalescer(),
         allowance: rateLimit,
-        refusals: { reserve: async () => undefined, release: async () => undefined },
+        refusals: { admit: async () => ({ settle: async () => undefined }) },
         observer: { cacheLookup: noop, coalesced: noop, callAvoided: noop, staleAnswer: noop },
       });
       const scope = { requestId: 'r', signal: new AbortController().signal, deadlineAt: Date.now() + 10_000, traceContext: undefined };

@@ -3,6 +3,7 @@ import { DOCUMENTED_IMAGE } from '../../src/sandbox/samples.js';
 import { scrape } from '../helpers/metrics.js';
 import { serve as listen, type Served } from '../helpers/net.js';
 import { startStack, type Stack } from '../helpers/stack.js';
+import { gate, until } from '../helpers/until.js';
 
 // One address sending a new junk token with every request: Huawei throttles by source address, so every 401 it
 // is made to answer brings this service's own address closer to being throttled for every caller.
@@ -19,15 +20,16 @@ afterEach(async () => {
 });
 
 /** The service over real HTTP on loopback, so that requests come from an address (127.0.0.1). */
-async function serve() {
+async function serve(sandbox: { answerWhen?: () => Promise<unknown> } = {}) {
   const revoked = new Set<string>();
-  stack = await startStack({ callers: { refusalsPerAddressPerMinute: LIMIT, refusalTtlMs: 60_000 }, tokenRequired: true, sandbox: { revokedTokens: revoked } });
+  stack = await startStack({ callers: { refusalsPerAddressPerMinute: LIMIT, refusalTtlMs: 60_000 }, tokenRequired: true, sandbox: { revokedTokens: revoked, ...sandbox } });
   server = await listen(stack.app);
   const url = `${server.origin}/graphql`;
-  const ask = async (token: string) => {
+  const ask = async (token: string, signal?: AbortSignal) => {
     const before = stack.sandbox.requests.length;
     const response = await fetch(url, {
       method: 'POST',
+      signal: signal ?? null,
       headers: { 'content-type': 'application/json', 'x-auth-token': token },
       body: JSON.stringify({ query: `{ image(projectId: "${P}", id: "${DOC}") { id } }` }),
     });
@@ -78,5 +80,37 @@ describe('upstream refusals per client address (UPSTREAM_REFUSALS_PER_ADDRESS_PE
     const answers = [];
     for (let n = 0; n < 3 * LIMIT; n += 1) answers.push(await ask(`valid-${n}`));
     expect(answers.map(({ code, upstreamCalls }) => [code, upstreamCalls])).toEqual(Array(3 * LIMIT).fill([undefined, 1]));
+  });
+
+  it('never refuses valid new tokens for being many at once: those past the limit wait for a call in flight to finish', async () => {
+    const upstream = gate();
+    const { ask } = await serve({ answerWhen: upstream.passed });
+    const asked = Array.from({ length: 4 * LIMIT }, (_, n) => ask(`valid-at-once-${n}`));
+    // The first LIMIT calls are in flight, held by the sandbox; the others wait for room, not refused.
+    await until(() => stack.sandbox.inFlight === LIMIT);
+    upstream.open();
+    const answers = await Promise.all(asked);
+    expect(answers.map(({ code }) => code)).toEqual(Array(4 * LIMIT).fill(undefined));
+    expect(stack.sandbox.requests).toHaveLength(4 * LIMIT);
+    expect(stack.sandbox.maxInFlight).toBe(LIMIT);
+  });
+
+  it('charges a refusal whose caller left before it came: leaving early does not get an address more calls', async () => {
+    const upstream = gate();
+    const { ask, revoked } = await serve({ answerWhen: upstream.passed });
+    const junk = Array.from({ length: 4 * LIMIT }, (_, n) => `leaving-${n}`);
+    for (const token of junk) revoked.add(token);
+    // Each client hangs up once its call (or its wait for room) has begun; the sandbox answers 401 only after.
+    const leaving = junk.map(() => new AbortController());
+    const asked = junk.map((token, n) => ask(token, leaving[n]!.signal).catch((error: unknown) => (error as Error).name));
+    await until(() => stack.sandbox.inFlight === LIMIT);
+    for (const controller of leaving) controller.abort();
+    expect(await Promise.all(asked)).toEqual(Array(4 * LIMIT).fill('AbortError'));
+    upstream.open();
+    await until(() => stack.sandbox.inFlight === 0);
+    // Every place is taken by a call whose refusal was sent: a new junk token is not sent.
+    revoked.add('after');
+    expect(await ask('after')).toMatchObject({ code: 'RATE_LIMITED', upstreamCalls: 0 });
+    expect(stack.sandbox.requests).toHaveLength(LIMIT);
   });
 });

@@ -5,8 +5,10 @@ import { startJwks, type Jwks } from '../../helpers/jwks.js';
 import { captureLogs, type CapturedLogs } from '../../helpers/logs.js';
 
 // The key set against a real host on loopback that serves, fails or hangs on demand; the clock that decides
-// ages and backoffs is the test's, so nothing here waits for real time but the bounded wait for a fetch.
-const TIMING: KeySetTiming = { fetchTimeoutMs: 300, waitMs: 100, maxAgeMs: 60_000, unknownKeyCooldownMs: 30_000, backoffMs: 5000, maxBackoffMs: 40_000 };
+// ages and backoffs is the test's, so nothing here waits for real time but the bounded wait for a fetch. That wait
+// (waitMs) is what a fetch that answers must beat: a second, which a loopback fetch does even on a loaded machine
+// (at 100 ms it did not, with other test files generating keys at the same time).
+const TIMING: KeySetTiming = { fetchTimeoutMs: 1500, waitMs: 1000, maxAgeMs: 60_000, unknownKeyCooldownMs: 30_000, backoffMs: 5000, maxBackoffMs: 40_000 };
 
 let jwks: Jwks;
 let now: number;
