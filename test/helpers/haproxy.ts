@@ -18,15 +18,15 @@ import { freePort } from './redis.js';
  *   same dead one.
  * - `retry-on conn-failure empty-response`: also sent again, a request whose replica closed the connection without
  *   a byte of answer. A SIGKILLed replica's listening socket outlives the signal by tens of milliseconds: the kernel
- *   completes connections to it that nobody will answer (measured: 2 to 5 requests at 100 a second, each started after
- *   the kill, lost without it). Safe here because every operation of this service is a read (the schema has no
+ *   completes connections to it that nobody will answer (measured: 2 and 3 requests at 100 a second, each started
+ *   after the kill, lost without it). Safe here because every operation of this service is a read (the schema has no
  *   Mutation). Only a request whose answer had begun when its replica died is lost.
  * - `option http-server-close`: one connection to a replica per request, never an idle one kept for the next. With
- *   HAProxy's default (idle connections to replicas reused, `http-reuse safe`), a request sent on one to a replica
- *   that was just SIGKILLed is lost although it was sent after the kill: HAProxy closes the client's connection
- *   without an answer, as HTTP lets it for a connection's second request, for the client to retry; no client of a
- *   GraphQL POST does (measured: 5 such at 100 requests/s, in the ~130 ms before the checks took the replica out).
- *   A new connection to a dead replica is refused, and retried on another.
+ *   HAProxy's default (idle connections to replicas reused, `http-reuse safe`) and no `retry-on`, requests sent on
+ *   one to a replica that was just SIGKILLed were lost although sent after the kill: HAProxy closed the client's
+ *   connection without an answer, as HTTP lets it for the client to retry; no client of a GraphQL POST does
+ *   (measured: 4 to 6 such, in the ~130 ms before the checks took the replica out). A new connection to a dead
+ *   replica is refused, and retried on another.
  * - `timeout check 1s`: a replica slow to answer its check on a loaded machine is not taken out for it.
  *
  * Every request is logged on stdout (`log stdout`): the client's `x-load-id`, the replica that answered, the status

@@ -103,7 +103,8 @@ describe('3 replicas behind HAProxy with health checks on /readyz, under steady 
   const replicas: RunningProgram[] = [];
   afterAll(async () => {
     await haproxy?.stop();
-    for (const replica of replicas) if (replica.process.exitCode === null && replica.process.signalCode === null) replica.process.kill('SIGKILL');
+    const running = replicas.filter((replica) => replica.process.exitCode === null && replica.process.signalCode === null);
+    await Promise.all(running.map((replica) => replica.stop()));
   });
 
   it('lose 0 requests while each replica in turn is replaced (SIGTERM, then a new one); a SIGKILL loses only what was in flight on it', { timeout: 120_000 }, async () => {
