@@ -14,6 +14,7 @@ import { startService, type RunningProgram } from '../helpers/service.js';
 // still accepts and answers; then it stops accepting and finishes what is in flight), and HAProxy's settings
 // (test/helpers/haproxy.ts): a check of /readyz every 100 ms, out after 2 failures (fall 2), in after 2 successes
 // (rise 2), and `retries 3` with `option redispatch` for a connection refused by a replica that stopped accepting.
+// At the SIGKILL, also `retry-on conn-failure empty-response` and `option http-server-close`: the helper says why.
 // Kubernetes does it otherwise (deploy/kubernetes/base/deployment.yaml): it removes a terminating pod from the
 // Service's endpoints itself, without waiting for a probe, but kube-proxy, the ingress and an ELB learn of it seconds
 // later, so the pod sleeps (preStop, 5 s) before the SIGTERM that starts the drain, and its readinessProbe keeps a new
