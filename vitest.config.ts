@@ -6,7 +6,9 @@ import { defineConfig } from 'vitest/config';
  * - unit: functions and modules on their own, no server;
  * - service: the service in this process, over the sandbox as its upstream on loopback, asked as a client would;
  * - e2e: the compiled programs as processes, and the real peers (Redis, Hive Gateway, Chromium, the web example's
- *   tooling). `dist/` is built once for all of them (test/e2e/build-once.ts).
+ *   tooling). `dist/` is built once for all of them (test/e2e/build-once.ts);
+ * - scale: several replicas at once (on one Redis, behind HAProxy), whose tests drive load for seconds
+ *   (`npm run test:scale`): docs/scaling.md quotes what they print.
  */
 /**
  * Test files that replace a module (vi.mock) need modules of their own: with shared modules, the module they
@@ -34,6 +36,7 @@ export default defineConfig({
       { extends: true, test: { name: 'service', include: ['test/service/**/*.test.ts'], exclude: MOCKING_MODULES } },
       { extends: true, test: { name: 'service:isolated', include: MOCKING_MODULES, isolate: true } },
       { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], globalSetup: ['test/e2e/build-once.ts'] } },
+      { extends: true, test: { name: 'scale', include: ['test/scale/**/*.test.ts'], globalSetup: ['test/e2e/build-once.ts'] } },
     ],
   },
 });

@@ -6,6 +6,12 @@ const PREFIX = 'ecs_image_graph_';
 import type { BackendName } from '../images/backend.js';
 import type { AttemptOutcome, CallAvoidedReason, CircuitStateName } from '../images/observer.js';
 
+/** An upstream's calls at one moment: running on a connection, and queued for one. */
+export interface UpstreamLoad {
+  readonly running: number;
+  readonly queued: number;
+}
+
 /**
  * The service's own Prometheus metrics, in a registry of their own (no global state: every app instance,
  * and every test, has its registry). The GraphQL-level metrics (operations, durations, errors by code,
@@ -109,6 +115,23 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** What each upstream's connection slots hold now, read at every scrape. */
+  private readonly upstreamLoads = new Map<BackendName, () => UpstreamLoad>();
+
+  private readonly upstreamInFlight = new Gauge({
+    name: `${PREFIX}upstream_calls_in_flight`,
+    help: 'Upstream calls at this moment, by backend and state: running (holding one of the UPSTREAM_MAX_CONNECTIONS connections) or queued (waiting for one). For an I/O-bound service, a better autoscaling signal than CPU.',
+    labelNames: ['backend', 'state'],
+    registers: [this.registry],
+    collect: () => {
+      for (const [backend, load] of this.upstreamLoads) {
+        const { running, queued } = load();
+        this.upstreamInFlight.set({ backend, state: 'running' }, running);
+        this.upstreamInFlight.set({ backend, state: 'queued' }, queued);
+      }
+    },
+  });
+
   private readonly memory = new Gauge({
     name: `${PREFIX}memory_limit_bytes`,
     help: 'What the process was started with, by kind: limit (the memory it may use: its container\'s limit, or the machine\'s), heap (V8\'s heap size limit, --max-old-space-size[-percentage]), cache (the in-memory cache\'s bound, CACHE_MAX_BYTES; 0 with Redis).',
@@ -129,6 +152,11 @@ export class Metrics {
   memoryBudget(limitBytes: number, cacheBytes: number): void {
     this.memory.set({ kind: 'limit' }, limitBytes);
     this.memory.set({ kind: 'cache' }, cacheBytes);
+  }
+
+  /** Reports `backend`'s calls in flight at every scrape. */
+  watchUpstream(backend: BackendName, load: () => UpstreamLoad): void {
+    this.upstreamLoads.set(backend, load);
   }
 
   upstreamAttempt(backend: BackendName, outcome: AttemptOutcome, seconds: number): void {

@@ -76,8 +76,8 @@ export function createServices(config: Config, endpoints: Endpoints, options: Se
   const redis = config.cache.redisUrl ? new RedisLink(config.cache.redisUrl, options.logger, { commandTimeoutMs: config.cache.redisCommandTimeoutMs }) : undefined;
   // Every upstream call a caller causes spends its allowance: the answering backend's, and shadow mode's comparisons.
   const allowance = createCallerRateLimit(config.callers.rate, redis);
-  const upstream = connectBackend(config.backend.kind === 'ims' ? 'ims' : 'ecs', endpoints.primary, config.upstream, observer, tracing);
-  const ims = endpoints.shadow && connectBackend('ims', endpoints.shadow, config.upstream, observer, tracing);
+  const upstream = connectBackend(config.backend.kind === 'ims' ? 'ims' : 'ecs', endpoints.primary, config.upstream, observer, tracing, metrics);
+  const ims = endpoints.shadow && connectBackend('ims', endpoints.shadow, config.upstream, observer, tracing, metrics);
   const shadow = ims
     ? new ShadowBackend(
         upstream.backend,
@@ -145,7 +145,7 @@ const ADAPTERS: Record<BackendName, (client: UpstreamClient) => ImageBackend> = 
  * each per upstream origin, with the same settings. undici's own timeouts are minutes long; the attempt
  * timeout bounds every phase here, and the pool's timeouts are only a backstop at the same length.
  */
-function connectBackend(name: BackendName, endpoint: URL, config: UpstreamConfig, observer: Observer, tracing: Tracing): Upstream {
+function connectBackend(name: BackendName, endpoint: URL, config: UpstreamConfig, observer: Observer, tracing: Tracing, metrics: Metrics): Upstream {
   const pool = new Pool(endpoint.origin, {
     connections: config.maxConnections,
     connectTimeout: config.attemptTimeoutMs,
@@ -172,6 +172,7 @@ function connectBackend(name: BackendName, endpoint: URL, config: UpstreamConfig
     },
     breaker,
   );
+  metrics.watchUpstream(name, () => client.load());
   return { backend: ADAPTERS[name](client), pool };
 }
 

@@ -73,6 +73,11 @@ export class UpstreamClient {
     this.api = API_NAMES[policy.backend];
   }
 
+  /** Calls on a connection now (at most `maxConnections`), and calls waiting for one. */
+  load(): { running: number; queued: number } {
+    return { running: this.slots.activeCount, queued: this.slots.pendingCount };
+  }
+
   /** `request` for `ref`, its answer as `request.read` gives it. Fails with an {@link UpstreamError}. */
   async get<T>(ref: ImageRef, request: UpstreamRequest<T>, call: CallOptions): Promise<T> {
     try {

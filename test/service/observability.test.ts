@@ -5,6 +5,7 @@ import { captureLogs } from '../helpers/logs.js';
 import { scrape } from '../helpers/metrics.js';
 import { freePort } from '../helpers/redis.js';
 import { appFor, withStack } from '../helpers/stack.js';
+import { gate, until } from '../helpers/until.js';
 
 const P = DOCUMENTED_IMAGE.projectId;
 const DOC = DOCUMENTED_IMAGE.imageId;
@@ -57,6 +58,30 @@ describe('/metrics', () => {
       const http = (operationName: string) => ({ operationName, operationType: 'query', method: 'POST', statusCode: '200' });
       expect(metrics.labelSets('graphql_yoga_http_duration_count')).toEqual([http('Detail'), http('Broken'), http('Anonymous')]);
       expect([metrics.count('graphql_yoga_http_duration', http('Detail')), metrics.count('graphql_yoga_http_duration', http('Broken'))]).toEqual([2, 1]);
+    });
+  });
+
+  it('says what is in flight now: requests to /graphql, and upstream calls running on a connection or queued for one', async () => {
+    const slow = gate();
+    // UPSTREAM_MAX_CONNECTIONS=1: of two callers' calls for the slow image, one runs and one waits for the connection.
+    await withStack({ upstream: { maxConnections: 1 }, sandbox: { answerWhen: slow.passed } }, async (stack) => {
+      const inFlight = async () => {
+        const metrics = await scrape(stack.app);
+        return [
+          metrics.value('ecs_image_graph_graphql_requests_in_flight'),
+          metrics.value('ecs_image_graph_upstream_calls_in_flight', { backend: 'ecs', state: 'running' }),
+          metrics.value('ecs_image_graph_upstream_calls_in_flight', { backend: 'ecs', state: 'queued' }),
+        ];
+      };
+      expect(await inFlight()).toEqual([0, 0, 0]);
+      const query = `{ image(projectId: "${P}", id: "${FAULTS.slow.imageId}") { id } }`;
+      const answers = ['alice', 'bob'].map((token) => stack.query(query, { headers: { 'x-auth-token': token } }));
+      await until(async () => (await inFlight())[2] === 1);
+      expect(await inFlight()).toEqual([2, 1, 1]);
+      slow.open();
+      expect((await Promise.all(answers)).map(({ body }) => body)).toEqual(Array(2).fill({ data: { image: { id: FAULTS.slow.imageId } } }));
+      expect(stack.sandbox.requests).toHaveLength(2);
+      expect(await inFlight()).toEqual([0, 0, 0]);
     });
   });
 
