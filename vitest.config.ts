@@ -7,6 +7,9 @@ import { defineConfig } from 'vitest/config';
  * - service: the service in this process, over the sandbox as its upstream on loopback, asked as a client would;
  * - e2e: the compiled programs as processes, and the real peers (Redis, Hive Gateway, Chromium, the web example's
  *   tooling). `dist/` is built once for all of them (test/e2e/build-once.ts).
+ * - redis-ha: the service on the Redis topologies operators run, started by the tests from the redis-server binary
+ *   (a 3-master Cluster, a Sentinel-managed master and replica), and failed over under load. Slower (seconds a file:
+ *   sentinels take a few seconds to agree), so they have a project of their own (`npm run test:redis-ha`).
  */
 /**
  * Test files that replace a module (vi.mock) need modules of their own: with shared modules, the module they
@@ -34,6 +37,7 @@ export default defineConfig({
       { extends: true, test: { name: 'service', include: ['test/service/**/*.test.ts'], exclude: MOCKING_MODULES } },
       { extends: true, test: { name: 'service:isolated', include: MOCKING_MODULES, isolate: true } },
       { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], globalSetup: ['test/e2e/build-once.ts'] } },
+      { extends: true, test: { name: 'redis-ha', include: ['test/redis-ha/**/*.test.ts'] } },
     ],
   },
 });

@@ -1,10 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
+import type { RedisTopology } from '../../src/config/index.js';
 
 /** A real redis-server (Debian's, installed by .ci/run) on a free loopback port, with no persistence. */
 export interface RedisServer {
   readonly url: string;
+  /** The service's setting for it (REDIS_URL). */
+  readonly topology: RedisTopology;
   /** Kills the server at once (SIGKILL), as a crash would. */
   kill(): Promise<void>;
   /** Starts it again on the same port. */
@@ -21,10 +24,8 @@ export async function startRedis(): Promise<RedisServer> {
   let child = await launch(port);
   return {
     url: `redis://127.0.0.1:${port}`,
-    async kill() {
-      child.kill('SIGKILL');
-      if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
-    },
+    topology: { kind: 'single', url: `redis://127.0.0.1:${port}` },
+    kill: () => killRedis(child),
     async restart() {
       child = await launch(port);
     },
@@ -34,12 +35,7 @@ export async function startRedis(): Promise<RedisServer> {
     thaw() {
       child.kill('SIGCONT');
     },
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGCONT');
-      child.kill('SIGTERM');
-      await once(child, 'exit');
-    },
+    stop: () => stopRedis(child),
   };
 }
 
@@ -49,21 +45,46 @@ export async function startRedis(): Promise<RedisServer> {
  */
 export const REDIS_ARGS = ['--save', '', '--appendonly', 'no', '--maxmemory', '256mb', '--maxmemory-policy', 'volatile-lru'];
 
-async function launch(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', [...REDIS_ARGS, '--port', String(port), '--bind', '127.0.0.1'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+function launch(port: number): Promise<ChildProcess> {
+  return spawnRedis([...REDIS_ARGS, '--port', String(port), '--bind', '127.0.0.1'], 'Ready to accept connections');
+}
+
+/**
+ * Runs `redis-server` with `args` and resolves once its output says `ready` (a sentinel's is "+monitor", a node's
+ * "Ready to accept connections"). Its output stays readable through `output` (test/helpers/redis-sentinel.ts waits
+ * for the lines that say what a sentinel has learnt).
+ */
+export async function spawnRedis(args: readonly string[], ready: string): Promise<ChildProcess & { output: () => string }> {
+  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   await new Promise<void>((resolve, reject) => {
     child.once('error', (error) => reject(new Error(`cannot run redis-server (apt-get install redis-server): ${error.message}`)));
     child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}:\n${output}`)));
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('Ready to accept connections')) resolve();
-    });
+    const onData = () => {
+      if (!output.includes(ready)) return;
+      child.stdout?.off('data', onData);
+      resolve();
+    };
+    child.stdout?.on('data', onData);
   });
   child.removeAllListeners('exit');
-  return child;
+  return Object.assign(child, { output: () => output });
+}
+
+/** Stops a redis-server (SIGCONT first: a frozen one would not hear SIGTERM) and waits for it to exit. */
+export async function stopRedis(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGCONT');
+  child.kill('SIGTERM');
+  await once(child, 'exit');
+}
+
+/** Kills a redis-server at once (SIGKILL), as a crash would, and waits for it to be gone. */
+export async function killRedis(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGKILL');
+  await once(child, 'exit');
 }
 
 /** A port nothing listens on right now. */
