@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import type { RedisTopology } from '../../src/config/index.js';
-import { freePort, REDIS_ARGS, spawnRedis, stopRedis } from './redis.js';
+import { freePort, READY, REDIS_ARGS, spawnRedis, stopRedis } from './redis.js';
 import { until } from './until.js';
 
 /** A Redis Cluster of masters only, each a real redis-server on a loopback port, started from the binary alone. */
@@ -40,7 +40,7 @@ export async function startCluster(masters = 3): Promise<RedisCluster> {
     for (const port of ports) {
       // Each node keeps its view of the cluster in its own file, in the test's directory.
       const args = [...REDIS_ARGS, '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000'];
-      children.push(await spawnRedis(args, 'Ready to accept connections'));
+      children.push(await spawnRedis(args, READY));
     }
     await promisify(execFile)('redis-cli', ['--cluster', 'create', ...ports.map((port) => `127.0.0.1:${port}`), '--cluster-replicas', '0', '--cluster-yes']);
     nodes.push(...ports.map((port) => new Redis({ host: '127.0.0.1', port })));

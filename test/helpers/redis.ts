@@ -46,30 +46,48 @@ export async function startRedis(): Promise<RedisServer> {
 export const REDIS_ARGS = ['--save', '', '--appendonly', 'no', '--maxmemory', '256mb', '--maxmemory-policy', 'volatile-lru'];
 
 function launch(port: number): Promise<ChildProcess> {
-  return spawnRedis([...REDIS_ARGS, '--port', String(port), '--bind', '127.0.0.1'], 'Ready to accept connections');
+  return spawnRedis([...REDIS_ARGS, '--port', String(port), '--bind', '127.0.0.1'], READY);
 }
 
+/** A redis-server process, and what it has written to its log. */
+export type RedisProcess = ChildProcess & {
+  /** Resolves once the log holds `count` lines that match `pattern` (written already or still to come). */
+  logged(pattern: RegExp, count?: number): Promise<void>;
+};
+
+/** What a node logs once it accepts connections. */
+export const READY = /Ready to accept connections/;
+
 /**
- * Runs `redis-server` with `args` and resolves once its output says `ready` (a sentinel's is "+monitor", a node's
- * "Ready to accept connections"). Its output stays readable through `output` (test/helpers/redis-sentinel.ts waits
- * for the lines that say what a sentinel has learnt).
+ * Runs `redis-server` with `args` and resolves once its log says `ready` (a node's "Ready to accept connections", a
+ * sentinel's "+monitor"); `logged` waits for later lines (test/helpers/redis-sentinel.ts: what a sentinel learnt).
  */
-export async function spawnRedis(args: readonly string[], ready: string): Promise<ChildProcess & { output: () => string }> {
+export async function spawnRedis(args: readonly string[], ready: RegExp): Promise<RedisProcess> {
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const waiters = new Set<() => void>();
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+    for (const check of waiters) check();
+  });
+  const logged = (pattern: RegExp, count = 1) =>
+    new Promise<void>((resolve) => {
+      const global = new RegExp(pattern.source, 'gm');
+      const check = () => {
+        if ((output.match(global)?.length ?? 0) < count) return;
+        waiters.delete(check);
+        resolve();
+      };
+      waiters.add(check);
+      check();
+    });
   await new Promise<void>((resolve, reject) => {
     child.once('error', (error) => reject(new Error(`cannot run redis-server (apt-get install redis-server): ${error.message}`)));
     child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}:\n${output}`)));
-    const onData = () => {
-      if (!output.includes(ready)) return;
-      child.stdout?.off('data', onData);
-      resolve();
-    };
-    child.stdout?.on('data', onData);
+    void logged(ready).then(resolve);
   });
   child.removeAllListeners('exit');
-  return Object.assign(child, { output: () => output });
+  return Object.assign(child, { logged });
 }
 
 /** Stops a redis-server (SIGCONT first: a frozen one would not hear SIGTERM) and waits for it to exit. */
