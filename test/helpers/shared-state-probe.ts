@@ -30,6 +30,8 @@ export class SharedStateProbe {
   /** Every operation that did not answer (an error other than RATE_LIMITED, or no image): what it asked, what it got. */
   readonly failures: string[] = [];
   operations = 0;
+  /** When (performance.now()) the hammer was refused, each time. */
+  readonly hammerRefusals: number[] = [];
   private nextRound = 0;
   private nextHammerId = 0;
   private hammerLimited = false;
@@ -58,6 +60,18 @@ export class SharedStateProbe {
   /** Resolves once the hammer has been refused: its allowance, shared, is spent. */
   hammerSpent(): Promise<void> {
     return this.when(() => this.hammerLimited);
+  }
+
+  /** Resolves once the hammer has been refused `count` times at or after `since` (performance.now()). */
+  hammerRefusedSince(count: number, since: number): Promise<void> {
+    return this.when(() => this.hammerRefusals.filter((at) => at >= since).length >= count);
+  }
+
+  /** Resolves with the first `count` rounds started at or after `since`, once they have ended. */
+  async roundsSince(count: number, since: number): Promise<Round[]> {
+    const started = () => this.rounds.filter((round) => round.startedAt >= since).sort((a, b) => a.startedAt - b.startedAt);
+    await this.when(() => started().length >= count);
+    return started().slice(0, count);
   }
 
   /** Resolves once `count` rounds started at or after `since` (performance.now()) have ended, the last `count` of them shared. */
@@ -137,7 +151,11 @@ export class SharedStateProbe {
   /** One caller asking for a fresh image each time, of each replica in turn: it is refused once its allowance is spent. */
   private async hammer(): Promise<void> {
     const n = (this.nextHammerId += 1);
-    if ((await this.ask(this.replicas[n % 2]!, 'hammer', imageId(1_000_000 + n))) === 'limited') this.hammerLimited = true;
+    const startedAt = performance.now();
+    if ((await this.ask(this.replicas[n % 2]!, 'hammer', imageId(1_000_000 + n))) === 'limited') {
+      this.hammerLimited = true;
+      this.hammerRefusals.push(startedAt);
+    }
     for (const check of this.checks) check();
   }
 
