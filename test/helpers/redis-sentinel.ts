@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { RedisTopology } from '../../src/config/index.js';
 import { freePort, killRedis, READY, REDIS_ARGS, spawnRedis, stopRedis, type RedisProcess } from './redis.js';
+import { until } from './until.js';
 
 /** The master group's name, as the sentinels' `sentinel monitor` line gives it. */
 export const MASTER_NAME = 'mymaster';
@@ -39,6 +40,11 @@ export interface RedisSentinels {
    * only then) with `switched`: the new master's port, at the next switch.
    */
   watchSwitch(): Promise<{ switched: Promise<number> }>;
+  /**
+   * Resolves once the replica has every write the master had when called (replication is asynchronous: a master
+   * killed a moment after a write may take it along).
+   */
+  replicaCaughtUp(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -122,6 +128,11 @@ export async function startSentinels(): Promise<RedisSentinels> {
         );
         await subscriber.subscribe('+switch-master');
         return { switched };
+      },
+      async replicaCaughtUp() {
+        const offset = (info: string, field: string) => Number(new RegExp(`^${field}:(\\d+)`, 'm').exec(info)?.[1]);
+        const written = offset(await nodes[0].client.info('replication'), 'master_repl_offset');
+        await until(async () => offset(await nodes[1].client.info('replication'), 'slave_repl_offset') >= written);
       },
       stop,
     };

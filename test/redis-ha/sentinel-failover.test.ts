@@ -7,7 +7,6 @@ import { captureLogs } from '../helpers/logs.js';
 import { MASTER_NAME, startSentinels, type DataNode, type RedisSentinels } from '../helpers/redis-sentinel.js';
 import { ALLOWANCE, PROBE_RATE, SharedStateProbe } from '../helpers/shared-state-probe.js';
 import { appFor, type TestApp } from '../helpers/stack.js';
-import { until } from '../helpers/until.js';
 
 // A Sentinel-managed master and replica, three sentinels (redis-server --sentinel), and two replicas of the service
 // under steady load (test/helpers/shared-state-probe.ts): the master is failed over, then (on a new group) killed.
@@ -40,12 +39,8 @@ async function underLoad(): Promise<{ group: RedisSentinels; probe: SharedStateP
   probe = new SharedStateProbe([replicas[0]!, replicas[1]!], sandbox);
   probe.start();
   await Promise.all([probe.hammerSpent(), probe.sharedFor(3, 0)]);
-  // Replication is asynchronous: a master killed a moment after a write may take it along. Steady state means the
-  // replica has what the master had so far, so that the count of the hammer's calls survives the failover.
-  const offset = (info: string, field: string) => Number(new RegExp(`^${field}:(\\d+)`, 'm').exec(info)?.[1]);
-  const written = offset(await sentinels.nodes[0].client.info('replication'), 'master_repl_offset');
-  const replica = sentinels.nodes[1].client;
-  await until(async () => offset(await replica.info('replication'), 'slave_repl_offset') >= written);
+  // Steady state: the replica has what the master had, so that the count of the hammer's calls survives a failover.
+  await sentinels.replicaCaughtUp();
   return { group: sentinels, probe };
 }
 
@@ -113,6 +108,7 @@ describe('the service on a Sentinel-managed master, failed over under load', () 
     expect(await ask(1)).toEqual(id(1));
     await service.services.cache.settled();
     expect(await master.client.dbsize()).toBe(1);
+    await sentinels.replicaCaughtUp();
 
     // Roles swapped by hand, as an operator (or a managed Redis) may do: REPLICAOF leaves the old master's clients
     // connected, so only the READONLY answer to a write says that it is no master any more. The sentinels are told.
