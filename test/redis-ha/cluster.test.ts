@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RedisTopology } from '../../src/config/index.js';
@@ -8,6 +9,7 @@ import { scrape } from '../helpers/metrics.js';
 import { serve } from '../helpers/net.js';
 import { startCluster, type RedisCluster } from '../helpers/redis-cluster.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';
+import { ALLOWANCE, PROBE_RATE, SharedStateProbe } from '../helpers/shared-state-probe.js';
 import { appFor, type TestApp } from '../helpers/stack.js';
 
 // Every key layout on a real Redis Cluster (three masters, slots spread evenly by `redis-cli --cluster create`): the
@@ -168,6 +170,42 @@ describe('the service on a 3-master Redis Cluster', () => {
     }
     expect((await errorstats())['CROSSSLOT']).toBe(1);
   });
+
+  // Last: it kills a node. A master with no replica takes its slots along; once the others notice
+  // (cluster-node-timeout), they refuse every command (CLUSTERDOWN) until it is back.
+  it('a master SIGKILLed under load: no operation fails, Redis is skipped while the cluster is down, and shared again once the node is back', async () => {
+    const sandbox = await startSandbox({ anyImage: true });
+    const options = { cache: { ttlMs: 600_000, keySecret: SECRET }, redis: { topology: cluster.topology }, callers: { rate: PROBE_RATE } };
+    const replicas: TestApp[] = await Promise.all([appFor(sandbox.url, options), appFor(sandbox.url, options)]);
+    const probe = new SharedStateProbe([replicas[0]!, replicas[1]!], sandbox);
+    try {
+      probe.start();
+      await Promise.all([probe.hammerSpent(), probe.sharedFor(3, 0)]);
+      const killedAt = performance.now();
+      await cluster.kill(0);
+      await cluster.state('fail');
+      // The cluster refuses everything now: every round finds nothing shared, and answers all the same.
+      const down = await probe.roundsSince(3, performance.now());
+      expect(down.map((round) => [round.cacheShared, round.limitShared])).toEqual(Array(3).fill([false, false]));
+      const restartedAt = performance.now();
+      await cluster.restart(0);
+      await cluster.state('ok');
+      await probe.sharedFor(3, performance.now());
+      await probe.stop();
+      expect(probe.failures).toEqual([]);
+      const { cacheSeconds, limitSeconds } = probe.sharedAgainAfter(restartedAt);
+      console.log(
+        `Redis Cluster, a master SIGKILLed: ${probe.operations} operations, ${probe.failures.length} failed; down for ${((restartedAt - killedAt) / 1000).toFixed(2)} s ` +
+          `(cluster-node-timeout 2 s); cache shared again ${cacheSeconds.toFixed(2)} s after the node was started again, allowances after ${limitSeconds.toFixed(2)} s; ` +
+          `the hammer got ${probe.hammerCalls() - ALLOWANCE} upstream calls over its allowance of ${ALLOWANCE}`,
+      );
+    } finally {
+      await probe.stop();
+      await Promise.all(replicas.map((replica) => replica.close()));
+      await sandbox.close();
+    }
+  });
 });
+
 
 const rate = ({ hits, misses }: { hits: number; misses: number }) => `${hits}/${hits + misses} = ${((100 * hits) / (hits + misses)).toFixed(1)}%`;
