@@ -53,9 +53,9 @@ export interface RedisSentinels {
  * failover takes a few seconds, each sentinel's configuration in a file of a temporary directory (a sentinel rewrites
  * it). Resolves once the replica has synchronised and every sentinel monitors the master, knowing the replica and
  * the two other sentinels from its configuration: from then on they can agree that the master is down and elect one
- * of them to fail it over.
+ * of them to fail it over. With `passwords`, the data nodes (`data`) and the sentinels (`sentinel`) require them.
  */
-export async function startSentinels(): Promise<RedisSentinels> {
+export async function startSentinels(passwords: { data?: string; sentinel?: string } = {}): Promise<RedisSentinels> {
   const dir = await mkdtemp(join(tmpdir(), 'redis-sentinel-'));
   const processes: RedisProcess[] = [];
   const clients: Redis[] = [];
@@ -66,7 +66,8 @@ export async function startSentinels(): Promise<RedisSentinels> {
   };
   try {
     const [masterPort, replicaPort] = [await freePort(), await freePort()];
-    const node = (port: number, ...more: string[]) => spawnRedis([...REDIS_ARGS, '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, ...more], READY);
+    const auth = passwords.data === undefined ? [] : ['--requirepass', passwords.data, '--masterauth', passwords.data];
+    const node = (port: number, ...more: string[]) => spawnRedis([...REDIS_ARGS, '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, ...auth, ...more], READY);
     // Sync through a file: Redis 7.0's diskless sync once left a replica "online" at offset 0, receiving nothing.
     const master = await node(masterPort, '--repl-diskless-sync', 'no');
     const replica = await node(replicaPort, '--replicaof', '127.0.0.1', String(masterPort), '--repl-diskless-sync', 'no');
@@ -90,6 +91,9 @@ export async function startSentinels(): Promise<RedisSentinels> {
             `sentinel down-after-milliseconds ${MASTER_NAME} ${DOWN_AFTER_MS}`,
             `sentinel failover-timeout ${MASTER_NAME} ${FAILOVER_TIMEOUT_MS}`,
             `sentinel known-replica ${MASTER_NAME} 127.0.0.1 ${replicaPort}`,
+            ...(passwords.data === undefined ? [] : [`sentinel auth-pass ${MASTER_NAME} ${passwords.data}`]),
+            // A sentinel with a password asks the others for it too.
+            ...(passwords.sentinel === undefined ? [] : [`requirepass ${passwords.sentinel}`, `sentinel sentinel-pass ${passwords.sentinel}`]),
             ...sentinelPorts.flatMap((other, m) => (m === n ? [] : [`sentinel known-sentinel ${MASTER_NAME} 127.0.0.1 ${other} ${ids[m]}`])),
             '',
           ].join('\n'),
@@ -100,16 +104,22 @@ export async function startSentinels(): Promise<RedisSentinels> {
     processes.push(...sentinels);
     const dataNode = (port: number, child: RedisProcess): DataNode => {
       // Reconnects: a sentinel that promotes or demotes a node closes its clients (CLIENT KILL TYPE normal).
-      const client = new Redis({ host: '127.0.0.1', port });
+      const client = new Redis({ host: '127.0.0.1', port, password: passwords.data });
       client.on('error', () => undefined); // a node the test kills
       clients.push(client);
       return { port, client, kill: () => killRedis(child), logged: (pattern, count) => child.logged(pattern, count) };
     };
     const nodes = [dataNode(masterPort, master), dataNode(replicaPort, replica)] as const;
-    const sentinelClients = sentinelPorts.map((port) => new Redis({ host: '127.0.0.1', port }));
+    const sentinelClients = sentinelPorts.map((port) => new Redis({ host: '127.0.0.1', port, password: passwords.sentinel }));
     clients.push(...sentinelClients);
     return {
-      topology: { kind: 'sentinel', sentinels: sentinelPorts.map((port) => ({ host: '127.0.0.1', port })), master: MASTER_NAME },
+      topology: {
+        kind: 'sentinel',
+        sentinels: sentinelPorts.map((port) => ({ host: '127.0.0.1', port })),
+        master: MASTER_NAME,
+        sentinelPassword: passwords.sentinel,
+        password: passwords.data,
+      },
       nodes,
       sentinels: sentinelClients,
       async masterPort() {
@@ -117,7 +127,7 @@ export async function startSentinels(): Promise<RedisSentinels> {
         return Number(port);
       },
       async watchSwitch() {
-        const subscriber = new Redis({ host: '127.0.0.1', port: sentinelPorts[0]! });
+        const subscriber = new Redis({ host: '127.0.0.1', port: sentinelPorts[0]!, password: passwords.sentinel });
         clients.push(subscriber);
         const switched = new Promise<number>((resolve) =>
           subscriber.once('message', (_channel: string, message: string) => {
