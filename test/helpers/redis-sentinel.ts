@@ -12,7 +12,8 @@ export const MASTER_NAME = 'mymaster';
 
 /** How long a master may not answer before a sentinel thinks it down, and how long a failover may take. */
 const DOWN_AFTER_MS = 500;
-const FAILOVER_TIMEOUT_MS = 3000;
+// A failover whose election split the votes is tried again after twice this.
+const FAILOVER_TIMEOUT_MS = 2000;
 
 /** A data node: the master at start, or its replica. */
 export interface DataNode {

@@ -72,7 +72,9 @@ async function recovered(probe: SharedStateProbe, since: number, switched: Promi
   );
 }
 
-describe('the service on a Sentinel-managed master, failed over under load', () => {
+// Each test waits on events (sentinels' announcements, rounds of the probe), never for a time; the longer timeout is
+// for a loaded machine, where a split election is tried again after 2 x failover-timeout.
+describe('the service on a Sentinel-managed master, failed over under load', { timeout: 60_000 }, () => {
   it('SENTINEL FAILOVER: no operation fails, and the service moves to the new master, none of its connections left on the old one', async () => {
     const { group, probe } = await underLoad();
     const [master, replica] = group.nodes;
