@@ -1,8 +1,9 @@
 import type { CALLER_SETTINGS } from './callers.js';
 import type { Rule, Values } from './section.js';
-import { integer, optionalInteger, redisUrl, secret } from './validators.js';
+import { redisIsSet, type REDIS_SETTINGS } from './redis.js';
+import { integer, optionalInteger, secret } from './validators.js';
 
-/** The cache of upstream answers: how long they are kept, and where (this process, or Redis for every replica). */
+/** The cache of upstream answers: how long they are kept, and how much of this process's memory it takes without Redis (redis.ts). */
 export const CACHE_SETTINGS = {
   CACHE_TTL_SECONDS: integer(0, 86_400)({
     default: 60,
@@ -18,28 +19,20 @@ export const CACHE_SETTINGS = {
   }),
   CACHE_MAX_BYTES: optionalInteger(1024, 2 ** 40)({
     default: '',
-    desc: 'Size bound of the in-memory cache, in bytes of heap its entries really take (least recently used entries go first). Unset: an eighth of the memory the process may use (its container\'s limit, `process.constrainedMemory()`), at most 64 MiB: 32 MiB under a 256 MiB limit. Not used with `REDIS_URL`.',
-  }),
-  REDIS_URL: redisUrl({
-    default: '',
-    desc: 'A Redis server for a cache shared by all replicas, e.g. `redis://cache:6379/0` (or `rediss://` for TLS). Unset: an in-memory cache per process. If Redis is down, queries still answer from the upstream.',
-  }),
-  REDIS_COMMAND_TIMEOUT_MS: integer(10, 60_000)({
-    default: 250,
-    desc: 'Longest a Redis command may take; a slower one fails, and after three such failures in a row Redis is skipped for 5 s (the cache misses, allowances count per replica), so that a frozen or overloaded Redis never slows queries down much.',
+    desc: 'Size bound of the in-memory cache, in bytes of heap its entries really take (least recently used entries go first). Unset: an eighth of the memory the process may use (its container\'s limit, `process.constrainedMemory()`), at most 64 MiB: 32 MiB under a 256 MiB limit. Not used with Redis.',
   }),
   CACHE_KEY_SECRET: secret({
     default: '',
-    desc: "Key of the HMAC that turns a caller's token into its cache scope. Required (32+ characters, the same on every replica) with `REDIS_URL` in passthrough mode; otherwise a random one is made at start.",
+    desc: "Key of the HMAC that turns a caller's token into its cache scope. Required (32+ characters, the same on every replica) with Redis (`REDIS_URL`, `REDIS_SENTINELS` or `REDIS_CLUSTER_NODES`) in passthrough mode; otherwise a random one is made at start.",
   }),
 };
 
-export const CACHE_RULES: Array<Rule<typeof CACHE_SETTINGS & Pick<typeof CALLER_SETTINGS, 'AUTH_MODE'>>> = [
-  ({ REDIS_URL, AUTH_MODE, CACHE_KEY_SECRET }) =>
-    REDIS_URL && AUTH_MODE === 'passthrough' && CACHE_KEY_SECRET !== undefined && CACHE_KEY_SECRET.length < 32
+export const CACHE_RULES: Array<Rule<typeof CACHE_SETTINGS & Pick<typeof CALLER_SETTINGS, 'AUTH_MODE'> & typeof REDIS_SETTINGS>> = [
+  (env) =>
+    redisIsSet(env) && env.AUTH_MODE === 'passthrough' && env.CACHE_KEY_SECRET !== undefined && env.CACHE_KEY_SECRET.length < 32
       ? {
           variable: 'CACHE_KEY_SECRET',
-          message: 'required, at least 32 characters, when REDIS_URL is set in passthrough mode, so that every replica derives the same cache keys',
+          message: 'required, at least 32 characters, with Redis (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES) in passthrough mode, so that every replica derives the same cache keys',
         }
       : undefined,
 ];
@@ -58,8 +51,6 @@ export function readCache(env: Values<typeof CACHE_SETTINGS>, memoryLimitBytes: 
     /** How long past its TTL metadata is kept, to answer with when the upstream fails. */
     staleIfErrorMs: env.CACHE_STALE_IF_ERROR_SECONDS * 1000,
     maxBytes: env.CACHE_MAX_BYTES === '' ? defaultCacheBytes(memoryLimitBytes) : Number(env.CACHE_MAX_BYTES),
-    redisUrl: env.REDIS_URL || undefined,
-    redisCommandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
     /** The HMAC key for token scopes; undefined means "make a random one" (a cache no other process shares). */
     keySecret: env.CACHE_KEY_SECRET || undefined,
   };

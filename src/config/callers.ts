@@ -41,7 +41,7 @@ export const CALLER_SETTINGS = {
   }),
   UPSTREAM_CALLS_PER_CALLER_PER_SECOND: integer(0, 1_000_000)({
     default: 20,
-    desc: "Upstream calls each caller may cause per second (the caller: the token's cache scope in passthrough mode, the JWT subject in service mode); cache hits and shared calls are free. Over it (and its burst), the image fails with `RATE_LIMITED` and `retryAfter`, and no call is made. Shared by every replica through `REDIS_URL`. 0: no limit.",
+    desc: "Upstream calls each caller may cause per second (the caller: the token's cache scope in passthrough mode, the JWT subject in service mode); cache hits and shared calls are free. Over it (and its burst), the image fails with `RATE_LIMITED` and `retryAfter`, and no call is made. Shared by every replica through Redis (docs/redis.md). 0: no limit.",
   }),
   UPSTREAM_CALLS_PER_CALLER_BURST: integer(0, 1_000_000)({
     default: 200,
@@ -49,7 +49,7 @@ export const CALLER_SETTINGS = {
   }),
   UPSTREAM_REFUSALS_PER_ADDRESS_PER_MINUTE: integer(0, 1_000_000)({
     default: 20,
-    desc: "Credentials one client address may have refused by the upstream (401, 403) per minute, counted across replicas through `REDIS_URL`. Past it, a credential from that address that has not worked in the last 10 minutes is not sent (`RATE_LIMITED` with `retryAfter`, no call), so that one address sending a new junk token with every request cannot get this service's own address throttled by Huawei. Credentials that worked lately pass. Behind a gateway, every caller has the gateway's address. 0: no limit.",
+    desc: "Credentials one client address may have refused by the upstream (401, 403) per minute, counted across replicas through Redis. Past it, a credential from that address that has not worked in the last 10 minutes is not sent (`RATE_LIMITED` with `retryAfter`, no call), so that one address sending a new junk token with every request cannot get this service's own address throttled by Huawei. Credentials that worked lately pass. Behind a gateway, every caller has the gateway's address. 0: no limit.",
   }),
   UPSTREAM_AUTH_FAILURE_CACHE_SECONDS: integer(0, 3600)({
     default: 5,

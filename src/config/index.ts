@@ -5,6 +5,7 @@ import { CACHE_RULES, CACHE_SETTINGS, readCache } from './cache.js';
 import { CALLER_RULES, CALLER_SETTINGS, readCallers } from './callers.js';
 import { LIMIT_RULES, LIMIT_SETTINGS, readLimits } from './limits.js';
 import type { Problem, Rule, Section, Values } from './section.js';
+import { readRedis, REDIS_RULES, REDIS_SETTINGS } from './redis.js';
 import { readServer, SERVER_RULES, SERVER_SETTINGS } from './server.js';
 import { readTelemetry, TELEMETRY_RULES, TELEMETRY_SETTINGS } from './telemetry.js';
 import { readUpstream, UPSTREAM_SETTINGS } from './upstream.js';
@@ -13,6 +14,7 @@ export type { BackendConfig, BackendKind, DeprecationNotice } from './backend.js
 export type { CacheConfig } from './cache.js';
 export type { AuthConfig, CallerRate, CallersConfig, ServiceCallers } from './callers.js';
 export type { LimitsConfig } from './limits.js';
+export type { HostPort, RedisConfig, RedisTopology } from './redis.js';
 export type { ServerConfig } from './server.js';
 export type { TelemetryConfig } from './telemetry.js';
 export type { UpstreamConfig } from './upstream.js';
@@ -24,16 +26,17 @@ export const SECTIONS: readonly Section[] = [
   { name: 'upstream', title: 'Upstream calls', settings: UPSTREAM_SETTINGS },
   { name: 'callers', title: 'Callers: credentials and allowances', settings: CALLER_SETTINGS },
   { name: 'cache', title: 'Cache', settings: CACHE_SETTINGS },
+  { name: 'redis', title: 'Redis: state shared by every replica', settings: REDIS_SETTINGS },
   { name: 'limits', title: 'Operation limits', settings: LIMIT_SETTINGS },
   { name: 'telemetry', title: 'Telemetry', settings: TELEMETRY_SETTINGS },
 ];
 
-const SETTINGS = { ...SERVER_SETTINGS, ...BACKEND_SETTINGS, ...UPSTREAM_SETTINGS, ...CALLER_SETTINGS, ...CACHE_SETTINGS, ...LIMIT_SETTINGS, ...TELEMETRY_SETTINGS };
+const SETTINGS = { ...SERVER_SETTINGS, ...BACKEND_SETTINGS, ...UPSTREAM_SETTINGS, ...CALLER_SETTINGS, ...CACHE_SETTINGS, ...REDIS_SETTINGS, ...LIMIT_SETTINGS, ...TELEMETRY_SETTINGS };
 
 /** Every variable the service reads. */
 export const SETTING_NAMES: ReadonlySet<string> = new Set(Object.keys(SETTINGS));
 
-const RULES: ReadonlyArray<Rule<typeof SETTINGS>> = [...SERVER_RULES, ...BACKEND_RULES, ...CALLER_RULES, ...CACHE_RULES, ...LIMIT_RULES, ...TELEMETRY_RULES];
+const RULES: ReadonlyArray<Rule<typeof SETTINGS>> = [...SERVER_RULES, ...BACKEND_RULES, ...CALLER_RULES, ...CACHE_RULES, ...REDIS_RULES, ...LIMIT_RULES, ...TELEMETRY_RULES];
 
 /** The validated settings, one section per concern (each file of src/config/ says what its options mean). */
 export interface Config {
@@ -42,6 +45,7 @@ export interface Config {
   readonly upstream: ReturnType<typeof readUpstream>;
   readonly callers: ReturnType<typeof readCallers>;
   readonly cache: ReturnType<typeof readCache>;
+  readonly redis: ReturnType<typeof readRedis>;
   readonly limits: ReturnType<typeof readLimits>;
   readonly telemetry: ReturnType<typeof readTelemetry>;
 }
@@ -83,6 +87,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, memoryLimit = m
     upstream: readUpstream(valid),
     callers: readCallers(valid),
     cache: readCache(valid, memoryLimit),
+    redis: readRedis(valid),
     limits: readLimits(valid),
     telemetry: readTelemetry(valid),
   };

@@ -84,6 +84,20 @@ function commaList(normalise: (item: string) => string | undefined, what: string
 /** Comma-separated project ids, lower-cased. */
 export const projectIdList = commaList((id) => (/^[0-9a-f]{32}$/i.test(id) ? id.toLowerCase() : undefined), 'a project id (32 hexadecimal characters)');
 
+/**
+ * Comma-separated `host:port` addresses (a host name, an IPv4 address or a bracketed IPv6 one, and a port from 1 to
+ * 65535), as Sentinel and Cluster deployments list their nodes. Kept as written; readRedis splits them.
+ */
+export const hostPortList = commaList((item) => (parseHostPort(item) ? item : undefined), 'a host:port such as redis-0.redis:6379');
+
+/** `host:port` as ioredis takes it (an IPv6 address without its brackets), or undefined when `text` is not one. */
+export function parseHostPort(text: string): { host: string; port: number } | undefined {
+  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9_.-]+)):(\d{1,5})$/.exec(text);
+  const port = Number(match?.[3]);
+  if (!match || !(port >= 1 && port <= 65_535)) return undefined;
+  return { host: match[1] ?? match[2]!, port };
+}
+
 /** Comma-separated browser origins: scheme, host and port, nothing else. */
 export const originList = commaList((origin) => {
   try {

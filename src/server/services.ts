@@ -73,7 +73,7 @@ export function createServices(config: Config, endpoints: Endpoints, options: Se
   const metrics = new Metrics();
   const observer = createObserver(metrics, options.logger);
   const tracing = createTracing({ endpoint: config.telemetry.otlpEndpoint, serviceName: config.telemetry.serviceName });
-  const redis = config.cache.redisUrl ? new RedisLink(config.cache.redisUrl, options.logger, { commandTimeoutMs: config.cache.redisCommandTimeoutMs }) : undefined;
+  const redis = config.redis.topology ? new RedisLink(config.redis.topology, options.logger, { commandTimeoutMs: config.redis.commandTimeoutMs }) : undefined;
   // Every upstream call a caller causes spends its allowance: the answering backend's, and shadow mode's comparisons.
   const allowance = createCallerRateLimit(config.callers.rate, redis);
   const upstream = connectBackend(config.backend.kind === 'ims' ? 'ims' : 'ecs', endpoints.primary, config.upstream, observer, tracing, metrics);

@@ -6,6 +6,7 @@ import { resolveEndpoints } from './endpoints.js';
 import { createHttpServer } from './http-server.js';
 import { listen } from './listen.js';
 import { startMetricsServer, type MetricsServer } from './metrics-server.js';
+import { describeRedis } from '../stores/redis-client.js';
 import { createServices } from './services.js';
 import { shutDown } from './shutdown.js';
 
@@ -53,7 +54,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       upstream: endpoints.primary.origin,
       backend: config.backend.kind,
       authMode: auth.mode,
-      cache: config.cache.redisUrl ? 'redis' : 'memory',
+      cache: config.redis.topology ? 'redis' : 'memory',
+      redis: config.redis.topology && describeRedis(config.redis.topology),
       tracing: config.telemetry.otlpEndpoint !== undefined,
       metrics: metrics?.url.href ?? new URL('/metrics', url).href,
     },

@@ -1,6 +1,7 @@
 import { circuitBreaker, CircuitState, ConsecutiveBreaker, handleWhen, type CircuitBreakerPolicy } from 'cockatiel';
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { RedisTopology } from '../config/index.js';
+import { createRedisClient, describeRedis, isReadOnly, loggableRedisError, type RedisClient } from './redis-client.js';
 
 /** This many failed commands in a row (timeouts above all: a frozen Redis) make the service stop asking... */
 const FAILURES_BEFORE_SKIPPING = 3;
@@ -8,20 +9,22 @@ const FAILURES_BEFORE_SKIPPING = 3;
 const SKIP_FOR_MS = 5000;
 
 /**
- * The one connection to Redis, shared by the cache and the rate limiter, and what decides whether to use
- * it. Redis is a help, never a dependency:
+ * The one connection to Redis (one server, the master Sentinel names, or a Cluster: redis-client.ts), shared by the
+ * cache, the rate limiter and the refusal limit, and what decides whether to use it. Redis is a help, never a
+ * dependency:
  * - while it is unreachable, commands are not even sent (ioredis keeps reconnecting in the background);
  * - when it answers too slowly or fails (a frozen server accepts connections but never answers, so only a
  *   timeout tells), a breaker skips it for a while after a few failures in a row, so that each request does
- *   not pay the timeout again.
+ *   not pay the timeout again. A new connection (after a restart or a failover) starts with a new breaker: the
+ *   failures of the server that went say nothing of the one that answers now.
  * Either way `run` fails with {@link RedisSkipped} at once and the caller falls back (a miss, a local limit).
- * The outage is logged once when it starts and once when it ends.
+ * The outage is logged once when it starts and once when it ends, never with a password.
  */
 export class RedisLink {
-  readonly client: Redis;
-  private readonly breaker: CircuitBreakerPolicy;
+  readonly client: RedisClient;
+  private breaker!: CircuitBreakerPolicy;
   private readonly firstConnection: Promise<void>;
-  /** The URL without its password, for logs. */
+  /** Where Redis is, without its password, for logs. */
   private readonly where: string;
   private down = false;
   private closing = false;
@@ -31,32 +34,21 @@ export class RedisLink {
    * @param options.skipForMs how long Redis is skipped after a few failures (tests shorten it)
    */
   constructor(
-    url: string,
+    topology: RedisTopology,
     private readonly logger: Logger,
-    options: { commandTimeoutMs: number; skipForMs?: number },
+    private readonly options: { commandTimeoutMs: number; skipForMs?: number },
   ) {
-    this.breaker = circuitBreaker(handleWhen((error) => error instanceof Error), {
-      halfOpenAfter: options.skipForMs ?? SKIP_FOR_MS,
-      breaker: new ConsecutiveBreaker(FAILURES_BEFORE_SKIPPING),
-    });
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    this.where = parsed.href;
-    this.client = new Redis(url, {
-      // Fail at once while disconnected, instead of queueing commands until Redis returns.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: options.commandTimeoutMs,
-      connectTimeout: 2000,
-      retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
-    });
-    this.client.on('error', (error) => this.markDown(error));
+    this.where = describeRedis(topology);
+    this.renewBreaker();
+    this.client = createRedisClient(topology, { commandTimeoutMs: options.commandTimeoutMs });
+    this.client.on('error', (error: unknown) => this.markDown(error));
     // A server that dies says nothing: the connection just closes, and the first error only comes with the
     // first failed reconnection. Closing is the outage.
     this.client.on('close', () => this.markDown(new Error('the connection to Redis closed')));
-    this.client.on('ready', () => this.markUp());
-    this.breaker.onBreak(() => this.markDown(new Error(`${FAILURES_BEFORE_SKIPPING} Redis commands in a row failed or took over ${options.commandTimeoutMs} ms`)));
-    this.breaker.onReset(() => this.markUp());
+    this.client.on('ready', () => {
+      this.renewBreaker();
+      this.markUp();
+    });
     // The service waits for the first connection at start, but not for long, and not at all once it fails.
     this.firstConnection = new Promise<void>((resolve) => {
       this.client.once('ready', resolve);
@@ -74,14 +66,17 @@ export class RedisLink {
    * Runs `command` against Redis. Rejects with {@link RedisSkipped} when Redis is unreachable, skipped by
    * the breaker, or the command failed; a rejection that is not an `Error` (a limiter's "no") passes through.
    */
-  async run<T>(command: (client: Redis) => Promise<T>): Promise<T> {
+  async run<T>(command: (client: RedisClient) => Promise<T>): Promise<T> {
     if (this.client.status !== 'ready') throw new RedisSkipped('Redis is not connected');
     // While one command probes a Redis that failed, the others do not wait for it (cockatiel would make them).
-    if (this.breaker.state === CircuitState.HalfOpen) throw new RedisSkipped('Redis is skipped for now: a command is probing it');
+    const breaker = this.breaker;
+    if (breaker.state === CircuitState.HalfOpen) throw new RedisSkipped('Redis is skipped for now: a command is probing it');
     try {
-      return await this.breaker.execute(() => command(this.client));
+      return await breaker.execute(() => command(this.client));
     } catch (error) {
       if (!(error instanceof Error)) throw error;
+      // A demoted master: the connection is being replaced (reconnectOnError), and this says why.
+      if (isReadOnly(error)) this.markDown(error, 'Redis refused a write: the master was demoted by a failover; reconnecting to the new one');
       throw new RedisSkipped('Redis is skipped for now', { cause: error });
     }
   }
@@ -91,15 +86,26 @@ export class RedisLink {
     this.client.disconnect();
   }
 
-  private markDown(error: unknown): void {
+  private renewBreaker(): void {
+    const breaker = circuitBreaker(handleWhen((error) => error instanceof Error), {
+      halfOpenAfter: this.options.skipForMs ?? SKIP_FOR_MS,
+      breaker: new ConsecutiveBreaker(FAILURES_BEFORE_SKIPPING),
+    });
+    // A replaced breaker may still see its last commands end: only the current one speaks.
+    breaker.onBreak(() => breaker === this.breaker && this.markDown(new Error(`${FAILURES_BEFORE_SKIPPING} Redis commands in a row failed or took over ${this.options.commandTimeoutMs} ms`)));
+    breaker.onReset(() => breaker === this.breaker && this.markUp());
+    this.breaker = breaker;
+  }
+
+  private markDown(error: unknown, message = 'Redis is unreachable: the shared cache is off and queries go to the upstream until it returns'): void {
     if (this.down || this.closing) return;
     this.down = true;
     // While Redis is out, rate limits are counted per process (see caller-rate-limit.ts).
-    this.logger.warn({ err: error, redis: this.where }, 'Redis is unreachable: the shared cache is off and queries go to the upstream until it returns');
+    this.logger.warn({ err: loggableRedisError(error), redis: this.where }, message);
   }
 
   private markUp(): void {
-    if (!this.down || this.client.status !== 'ready') return;
+    if (!this.down || this.client.status !== 'ready' || this.breaker.state !== CircuitState.Closed) return;
     this.down = false;
     this.logger.info({ redis: this.where }, 'Redis is reachable again: the shared cache is back on');
   }

@@ -11,7 +11,12 @@ export function createRedisStore(redis: RedisLink): CacheStore {
     ready: () => redis.ready(),
     async getMany(keys) {
       try {
-        const values = await redis.run((client) => client.mget(...keys));
+        // One GET per key, not MGET: on a Cluster the keys of one lookup (a caller's refusals and its answer) live in
+        // different slots, and MGET across slots fails with CROSSSLOT. Hash tags could put them in one slot, but the
+        // tag would be the caller's scope, and in service mode every caller has the same one: all the cache would sit
+        // on one node. The client's auto-pipelining sends the GETs together (redis-client.ts): one round trip on a
+        // single server, one per node involved on a Cluster.
+        const values = await redis.run((client) => Promise.all(keys.map((key) => client.get(key))));
         return values.map((value) => (value === null ? undefined : decodeRecord(value)));
       } catch {
         return keys.map(() => undefined);

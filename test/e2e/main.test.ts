@@ -190,6 +190,20 @@ describe('the compiled service', () => {
         '  HUAWEICLOUD_SDK_SK: required when AUTH_MODE=service\n',
     );
   });
+  it('refuses to start on a bad Redis topology, naming each variable: an unparsable host:port, and Sentinel and Cluster both set', async () => {
+    const secret = { CACHE_KEY_SECRET: 'a-shared-cache-key-secret-of-at-least-32-chars' };
+    const [unparsable, both] = await Promise.all([
+      runServiceToExit({ ...secret, REDIS_CLUSTER_NODES: 'redis-0:6379,redis-1' }),
+      runServiceToExit({ ...secret, REDIS_SENTINELS: 'sentinel-0:26379', REDIS_SENTINEL_MASTER: 'mymaster', REDIS_CLUSTER_NODES: 'redis-0:6379' }),
+    ]);
+    expect(unparsable).toEqual({ code: 1, stdout: '', stderr: 'Invalid configuration:\n  REDIS_CLUSTER_NODES: item 2 is not a host:port such as redis-0.redis:6379\n' });
+    expect(both).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        'Invalid configuration:\n  REDIS_CLUSTER_NODES: set together with REDIS_SENTINELS: set only one of REDIS_URL (one server), REDIS_SENTINELS (Sentinel) and REDIS_CLUSTER_NODES (Cluster)\n',
+    });
+  });
 });
 
 describe('the other compiled programs docker-compose.yml runs', () => {

@@ -24,7 +24,7 @@ afterAll(async () => {
 /** A service instance using the shared Redis; each one is a separate replica with its own pool and loaders (a
  * command timeout no loaded machine reaches: these tests count exact upstream calls). */
 function replica(options: AppOptions = {}): Promise<TestApp> {
-  return appFor(sandbox.url, { cache: { ttlMs: 60_000, notFoundTtlMs: 10_000, redisUrl: redis.url, keySecret: SECRET, redisCommandTimeoutMs: 5000 }, ...options });
+  return appFor(sandbox.url, { cache: { ttlMs: 60_000, notFoundTtlMs: 10_000, keySecret: SECRET }, redis: { topology: redis.topology, commandTimeoutMs: 5000 }, ...options });
 }
 
 async function allKeysAndValues(): Promise<string[]> {
@@ -57,8 +57,8 @@ describe('the shared cache in Redis', () => {
 
   it("never serves one token's answer to another, across replicas", async () => {
     const identifying = await startSandbox({ identifyCaller: true });
-    const cache = { ttlMs: 60_000, notFoundTtlMs: 10_000, redisUrl: redis.url, keySecret: SECRET, redisCommandTimeoutMs: 5000 };
-    const [first, second] = await Promise.all([appFor(identifying.url, { cache }), appFor(identifying.url, { cache })]);
+    const options = { cache: { ttlMs: 60_000, notFoundTtlMs: 10_000, keySecret: SECRET }, redis: { topology: redis.topology, commandTimeoutMs: 5000 } };
+    const [first, second] = await Promise.all([appFor(identifying.url, options), appFor(identifying.url, options)]);
     try {
       const callerOf = async (service: TestApp, token: string) => {
         const { body } = await service.query(QUERY, { headers: { 'x-auth-token': token } });
@@ -135,7 +135,8 @@ describe('the shared cache in Redis', () => {
     const logs = captureLogs();
     const port = await freePort();
     const service = await appFor(sandbox.url, {
-      cache: { ttlMs: 60_000, redisUrl: `redis://:the-redis-password@127.0.0.1:${port}`, keySecret: SECRET },
+      cache: { ttlMs: 60_000, keySecret: SECRET },
+      redis: { topology: { kind: 'single', url: `redis://:the-redis-password@127.0.0.1:${port}` } },
       logger: logs.logger,
     });
     try {

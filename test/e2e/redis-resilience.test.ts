@@ -27,8 +27,9 @@ afterAll(async () => {
 describe('the per-caller rate limit is shared through Redis', () => {
   // Long windows, so that no window ends while the test runs, and a command timeout no loaded machine reaches: the
   // counts are exact (at 250 ms, a slow command made a replica count on its own, once in seven runs).
-  const options = (redisUrl: string): AppOptions => ({
-    cache: { redisUrl, keySecret: SECRET, redisCommandTimeoutMs: 5000 },
+  const options = (url: string): AppOptions => ({
+    cache: { keySecret: SECRET },
+    redis: { topology: { kind: 'single', url }, commandTimeoutMs: 5000 },
     callers: { rate: { calls: 3, windowSeconds: 3600, burst: 2, burstWindowSeconds: 3600 } },
   });
   const imagesQuery = (from: number) => `{ images(projectId: "${P}", ids: ${JSON.stringify([0, 1, 2, 3].map((n) => uuid(from + n)))}) { id } }`;
@@ -70,7 +71,7 @@ describe('a frozen Redis (SIGSTOP: connected, never answering)', () => {
     // Date is the breaker's clock: the test moves it past skipForMs instead of waiting.
     vi.useFakeTimers({ toFake: ['Date'] });
     const logs = captureLogs();
-    const link = new RedisLink(redis.url, logs.logger, { commandTimeoutMs: 250, skipForMs: 30_000 });
+    const link = new RedisLink(redis.topology, logs.logger, { commandTimeoutMs: 250, skipForMs: 30_000 });
     const ping = () => link.run((client) => client.ping());
     const skipAfter = () => vi.setSystemTime(Date.now() + 30_000);
     try {
@@ -105,7 +106,7 @@ describe('a frozen Redis (SIGSTOP: connected, never answering)', () => {
 
   it('keeps queries answering from the upstream, and warns once', async () => {
     const logs = captureLogs();
-    const service = await appFor(sandbox.url, { cache: { ttlMs: 60_000, redisUrl: redis.url, keySecret: SECRET }, logger: logs.logger });
+    const service = await appFor(sandbox.url, { cache: { ttlMs: 60_000, keySecret: SECRET }, redis: { topology: redis.topology }, logger: logs.logger });
     const query = `{ image(projectId: "${P}", id: "${DOC}") { id osType } }`;
     try {
       expect((await service.query(query)).body).toEqual({ data: { image: { id: DOC, osType: 'LINUX' } } });

@@ -23,7 +23,8 @@ beforeAll(async () => {
   client = new Redis(redis.url);
   // The defaults, but for the cache's secret that Redis requires in passthrough.
   service = await appFor(sandbox.url, {
-    cache: { ttlMs: 60_000, notFoundTtlMs: 10_000, staleIfErrorMs: 300_000, redisUrl: redis.url, keySecret: SECRET },
+    cache: { ttlMs: 60_000, notFoundTtlMs: 10_000, staleIfErrorMs: 300_000, keySecret: SECRET },
+    redis: { topology: redis.topology },
     callers: { rate: { calls: 20, windowSeconds: 1, burst: 200, burstWindowSeconds: 10 }, refusalTtlMs: 5000, refusalsPerAddressPerMinute: 20 },
   });
 });

@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { createApp, type App } from '../../src/graphql/app.js';
-import { defaultConfig, type BackendConfig, type CacheConfig, type CallersConfig, type Config, type LimitsConfig, type ServerConfig, type UpstreamConfig } from '../../src/config/index.js';
+import { defaultConfig, type BackendConfig, type CacheConfig, type CallersConfig, type Config, type LimitsConfig, type RedisConfig, type ServerConfig, type UpstreamConfig } from '../../src/config/index.js';
 import type { Upstream } from '../../src/server/services.js';
 import type { Logger } from '../../src/observability/logger.js';
 import { createServices, type Services } from '../../src/server/services.js';
@@ -29,6 +29,8 @@ export interface AppOptions {
   callers?: Partial<CallersConfig>;
   /** Caching is off unless a test turns it on: most tests count upstream calls per operation. */
   cache?: Partial<CacheConfig>;
+  /** Where the shared state lives: no Redis unless a test gives one (test/helpers/redis*.ts start them). */
+  redis?: Partial<RedisConfig>;
   telemetry?: Partial<Config['telemetry']>;
   trustedDocuments?: ReadonlyMap<string, string>;
   /** Which API answers (the sandbox serves both), shadow mode's settings, and the deprecation notice. */
@@ -94,6 +96,7 @@ export function configWith(options: AppOptions): Config {
     upstream,
     callers: { auth: defaults.callers.auth, rate: { calls: 0, windowSeconds: 1, burst: 0, burstWindowSeconds: 10 }, refusalTtlMs: 0, refusalsPerAddressPerMinute: 0, ...options.callers },
     cache: { ...defaults.cache, ttlMs: 0, notFoundTtlMs: 0, ...options.cache },
+    redis: { ...defaults.redis, ...options.redis },
     limits: { ...defaults.limits, ...options.limits },
     telemetry: { ...defaults.telemetry, ...options.telemetry },
   };

@@ -42,7 +42,8 @@ describe('loadConfig', () => {
         circuit: { failureRate: 0.5, windowMs: 10_000, minCalls: 20, halfOpenAfterMs: 5000 },
       },
       callers: { auth: { mode: 'passthrough' }, rate: { calls: 20, windowSeconds: 1, burst: 200, burstWindowSeconds: 10 }, refusalTtlMs: 5000, refusalsPerAddressPerMinute: 20 },
-      cache: { ttlMs: 60_000, notFoundTtlMs: 10_000, staleIfErrorMs: 300_000, maxBytes: 64 * 1024 * 1024, redisUrl: undefined, redisCommandTimeoutMs: 250, keySecret: undefined },
+      cache: { ttlMs: 60_000, notFoundTtlMs: 10_000, staleIfErrorMs: 300_000, maxBytes: 64 * 1024 * 1024, keySecret: undefined },
+      redis: { topology: undefined, commandTimeoutMs: 250 },
       limits: {
         imagesMaxIds: 100,
         maxImages: 200,
@@ -249,7 +250,8 @@ describe('loadConfig', () => {
         refusalTtlMs: 3000,
         refusalsPerAddressPerMinute: 7,
       },
-      cache: { ttlMs: 30_000, notFoundTtlMs: 0, staleIfErrorMs: 60_000, maxBytes: 1_048_576, redisUrl: 'redis://127.0.0.1:6380/2', redisCommandTimeoutMs: 400, keySecret: 'k'.repeat(40) },
+      cache: { ttlMs: 30_000, notFoundTtlMs: 0, staleIfErrorMs: 60_000, maxBytes: 1_048_576, keySecret: 'k'.repeat(40) },
+      redis: { topology: { kind: 'single', url: 'redis://127.0.0.1:6380/2', username: undefined, password: undefined }, commandTimeoutMs: 400 },
       limits: {
         imagesMaxIds: 250,
         maxImages: 500,
@@ -312,14 +314,116 @@ describe('loadConfig', () => {
     );
   });
 
-  it('needs a shared CACHE_KEY_SECRET with Redis in passthrough mode, so replicas agree on keys', () => {
-    expect(() => loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' })).toThrow(
-      exactly(
-        'Invalid configuration:\n  CACHE_KEY_SECRET: required, at least 32 characters, when REDIS_URL is set in passthrough mode, so that every replica derives the same cache keys',
-      ),
-    );
+  it('needs a shared CACHE_KEY_SECRET with Redis in passthrough mode, whatever its topology, so replicas agree on keys', () => {
+    const needed = 'CACHE_KEY_SECRET: required, at least 32 characters, with Redis (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES) in passthrough mode, so that every replica derives the same cache keys';
+    for (const topology of [{ REDIS_URL: 'redis://127.0.0.1:6379' }, { REDIS_SENTINELS: 'sentinel:26379', REDIS_SENTINEL_MASTER: 'mymaster' }, { REDIS_CLUSTER_NODES: 'redis-0:6379' }]) {
+      expect(() => loadConfig(topology)).toThrow(exactly(`Invalid configuration:\n  ${needed}`));
+    }
     expect(() => loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379', CACHE_KEY_SECRET: 'x'.repeat(31) })).toThrow('CACHE_KEY_SECRET: required, at least 32 characters');
-    expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379', CACHE_KEY_SECRET: 'x'.repeat(32) }).cache.redisUrl).toBe('redis://127.0.0.1:6379');
+    expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379', CACHE_KEY_SECRET: 'x'.repeat(32) }).redis.topology).toEqual({ kind: 'single', url: 'redis://127.0.0.1:6379', username: undefined, password: undefined });
+  });
+
+  describe('Redis, in one of three topologies', () => {
+    const SECRET = { CACHE_KEY_SECRET: 'x'.repeat(32) };
+
+    it('reads one server (with TLS and an ACL user), Sentinel and Cluster, with their credentials', () => {
+      expect(loadConfig({ ...SECRET, REDIS_URL: 'rediss://images:pw@redis.example.internal:6380/1' }).redis.topology).toEqual({
+        kind: 'single',
+        url: 'rediss://images:pw@redis.example.internal:6380/1',
+        username: undefined,
+        password: undefined,
+      });
+      expect(loadConfig({ ...SECRET, REDIS_URL: 'redis://redis:6379', REDIS_USERNAME: 'images', REDIS_PASSWORD: 'pw' }).redis.topology).toEqual({
+        kind: 'single',
+        url: 'redis://redis:6379',
+        username: 'images',
+        password: 'pw',
+      });
+      expect(
+        loadConfig({
+          ...SECRET,
+          REDIS_SENTINELS: 'sentinel-0.sentinel:26379, 10.0.0.7:26379,[fd00::7]:26380',
+          REDIS_SENTINEL_MASTER: 'mymaster',
+          REDIS_SENTINEL_PASSWORD: 'sentinel-pw',
+          REDIS_PASSWORD: 'data-pw',
+        }).redis.topology,
+      ).toEqual({
+        kind: 'sentinel',
+        sentinels: [
+          { host: 'sentinel-0.sentinel', port: 26379 },
+          { host: '10.0.0.7', port: 26379 },
+          { host: 'fd00::7', port: 26380 },
+        ],
+        master: 'mymaster',
+        sentinelPassword: 'sentinel-pw',
+        username: undefined,
+        password: 'data-pw',
+      });
+      expect(loadConfig({ ...SECRET, REDIS_CLUSTER_NODES: 'redis-0:6379,redis-1:6379', REDIS_USERNAME: 'images', REDIS_PASSWORD: 'pw' }).redis.topology).toEqual({
+        kind: 'cluster',
+        nodes: [
+          { host: 'redis-0', port: 6379 },
+          { host: 'redis-1', port: 6379 },
+        ],
+        username: 'images',
+        password: 'pw',
+      });
+    });
+
+    it('refuses two topologies at once, naming both', () => {
+      expect(() => loadConfig({ ...SECRET, REDIS_SENTINELS: 's:26379', REDIS_SENTINEL_MASTER: 'm', REDIS_CLUSTER_NODES: 'r:6379' })).toThrow(
+        exactly(
+          'Invalid configuration:\n  REDIS_CLUSTER_NODES: set together with REDIS_SENTINELS: set only one of REDIS_URL (one server), REDIS_SENTINELS (Sentinel) and REDIS_CLUSTER_NODES (Cluster)',
+        ),
+      );
+      expect(() => loadConfig({ ...SECRET, REDIS_URL: 'redis://r:6379', REDIS_SENTINELS: 's:26379', REDIS_SENTINEL_MASTER: 'm', REDIS_CLUSTER_NODES: 'r:6379' })).toThrow(
+        exactly(
+          'Invalid configuration:\n  REDIS_CLUSTER_NODES: set together with REDIS_URL and REDIS_SENTINELS: set only one of REDIS_URL (one server), REDIS_SENTINELS (Sentinel) and REDIS_CLUSTER_NODES (Cluster)',
+        ),
+      );
+    });
+
+    it('names the list whose host:port cannot be read, with every other problem, and never echoes a password', () => {
+      let message = '';
+      try {
+        loadConfig({ REDIS_SENTINELS: 'sentinel-0:26379,sentinel-1', REDIS_CLUSTER_NODES: 'redis-0:70000', REDIS_SENTINEL_PASSWORD: ' s3cret ' });
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toBe(
+        'Invalid configuration:\n' +
+          '  REDIS_SENTINELS: item 2 is not a host:port such as redis-0.redis:6379\n' +
+          '  REDIS_SENTINEL_PASSWORD: must not start or end with spaces (the value is not shown)\n' +
+          '  REDIS_CLUSTER_NODES: item 1 is not a host:port such as redis-0.redis:6379',
+      );
+      for (const bad of ['redis-0', ':6379', 'redis-0:', 'redis-0:0', 'redis://redis-0:6379', 'fd00::7:6379', 'user:pw@redis-0:6379']) {
+        expect(() => loadConfig({ ...SECRET, REDIS_CLUSTER_NODES: bad })).toThrow(exactly('Invalid configuration:\n  REDIS_CLUSTER_NODES: item 1 is not a host:port such as redis-0.redis:6379'));
+      }
+    });
+
+    it('refuses what would be silently ignored: a Sentinel setting without sentinels, credentials without Redis, a credential in two places', () => {
+      expect(() => loadConfig({ ...SECRET, REDIS_SENTINELS: 's:26379' })).toThrow(
+        exactly('Invalid configuration:\n  REDIS_SENTINEL_MASTER: required with REDIS_SENTINELS: the name of the master group the sentinels monitor (their "sentinel monitor <name>" line)'),
+      );
+      expect(() => loadConfig({ REDIS_SENTINEL_MASTER: 'mymaster', REDIS_SENTINEL_PASSWORD: 'pw', REDIS_USERNAME: 'images', REDIS_PASSWORD: 'pw' })).toThrow(
+        exactly(
+          'Invalid configuration:\n' +
+            '  REDIS_SENTINEL_MASTER: only used with REDIS_SENTINELS, which is not set\n' +
+            '  REDIS_SENTINEL_PASSWORD: only used with REDIS_SENTINELS, which is not set\n' +
+            '  REDIS_USERNAME: only used with REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES, none of which is set\n' +
+            '  REDIS_PASSWORD: only used with REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES, none of which is set',
+        ),
+      );
+      expect(() => loadConfig({ ...SECRET, REDIS_CLUSTER_NODES: 'r:6379', REDIS_SENTINEL_MASTER: 'mymaster' })).toThrow(
+        exactly('Invalid configuration:\n  REDIS_SENTINEL_MASTER: only used with REDIS_SENTINELS, which is not set'),
+      );
+      expect(() => loadConfig({ ...SECRET, REDIS_URL: 'redis://:pw@r:6379', REDIS_PASSWORD: 'other' })).toThrow(
+        exactly('Invalid configuration:\n  REDIS_PASSWORD: set together with a password in REDIS_URL: give it in one place'),
+      );
+      expect(() => loadConfig({ ...SECRET, REDIS_URL: 'redis://images@r:6379', REDIS_USERNAME: 'other' })).toThrow(
+        exactly('Invalid configuration:\n  REDIS_USERNAME: set together with a user name in REDIS_URL: give it in one place'),
+      );
+    });
   });
 
   it('in service mode against a real endpoint, needs the JWT settings that authenticate callers, or SERVICE_CALLER_AUTH=network', () => {

@@ -17,7 +17,7 @@ export type CacheRecord =
 export interface CacheStore {
   /** Resolves once the store can be used, or once it has tried long enough; never rejects. */
   ready(): Promise<void>;
-  /** The records under `keys`, in order, `undefined` for each miss: one round trip for all of them. */
+  /** The records under `keys`, in order, `undefined` for each miss, asked together (one round trip per server they live on). */
   getMany(keys: readonly string[]): Promise<Array<CacheRecord | undefined>>;
   set(key: string, record: CacheRecord, ttlMs: number): Promise<void>;
   close(): Promise<void>;
