@@ -68,6 +68,8 @@ export class ImageSource {
    * limit on an address never stops them, only credentials it has not seen work.
    */
   private readonly proven = new LRUCache<string, true>({ max: 10_000, ttl: 10 * 60_000 });
+  /** Aborted when the service stops. */
+  private readonly stopping = new AbortController();
 
   constructor(parts: {
     backend: ImageBackend;
@@ -80,6 +82,11 @@ export class ImageSource {
     observer: Pick<Observer, 'cacheLookup' | 'coalesced' | 'callAvoided' | 'staleAnswer'>;
   }) {
     ({ backend: this.backend, cache: this.cache, coalescer: this.coalescer, allowance: this.allowance, refusals: this.refusals, observer: this.observer } = parts);
+  }
+
+  /** Aborts the calls that outlive their callers (those with unproven credentials): the service is stopping. */
+  abandonCalls(): void {
+    this.stopping.abort(new Error('the service is stopping'));
   }
 
   /** Whether the upstream answered `caller`'s credential lately (here, or through the cache on another replica). */
@@ -155,10 +162,11 @@ export class ImageSource {
 
   /** One upstream call, made once for every request that shares it. */
   private async call(ref: ImageRef, caller: Caller, budget: OperationScope, ticket: RefusalTicket | undefined): Promise<Fetched> {
-    // A call with an unproven credential is not abandoned when its callers leave, only at its deadline: its answer
+    // A call with an unproven credential is not abandoned when its callers leave, only at its deadline (or when the
+    // service stops): its answer
     // is what says whether the credential works, and a refusal is charged to the address all the same (a client
     // hanging up early would otherwise get its junk tokens sent uncounted).
-    const signal = ticket ? AbortSignal.timeout(Math.max(0, budget.deadlineAt - Date.now())) : budget.signal;
+    const signal = ticket ? AbortSignal.any([AbortSignal.timeout(Math.max(0, budget.deadlineAt - Date.now())), this.stopping.signal]) : budget.signal;
     try {
       const metadata = await this.backend.getImageMetadata(ref, {
         credential: caller.credential,

@@ -128,6 +128,8 @@ export function createServices(config: Config, endpoints: Endpoints, options: Se
       ready = false;
     },
     async close() {
+      // The connections are closed by now; calls kept for their answer alone (unproven credentials) end here.
+      source.abandonCalls();
       // Cache writes still under way are made before Redis is closed: nothing fetched is lost.
       await Promise.all([cache.settled(), shadow?.settled()]);
       await Promise.all([upstream.pool.close(), ims?.pool.close(), store.close(), tracing.shutdown()]);
