@@ -27,8 +27,8 @@ afterAll(() => redis.stop());
 
 /** `REPLICAS` service instances on the one Redis, in front of `upstream`, with the production cache settings. */
 async function replicas(upstream: Sandbox, options: AppOptions = {}): Promise<TestApp[]> {
-  const cache = { ttlMs: 300_000, notFoundTtlMs: 60_000, redisUrl: redis.url, keySecret: SECRET, ...options.cache };
-  return Promise.all(Array.from({ length: REPLICAS }, () => appFor(upstream.url, { ...options, cache })));
+  const cache = { ttlMs: 300_000, notFoundTtlMs: 60_000, keySecret: SECRET, ...options.cache };
+  return Promise.all(Array.from({ length: REPLICAS }, () => appFor(upstream.url, { ...options, cache, redis: { topology: redis.topology, ...options.redis } })));
 }
 
 /** Runs `test` against `REPLICAS` replicas in front of a sandbox of its own, closing everything whatever happens. */
