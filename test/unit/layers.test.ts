@@ -18,7 +18,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   ecs: ['images', 'upstream'],
   ims: ['images', 'upstream'],
   upstream: ['images'],
-  callers: ['images', 'config'],
+  callers: ['images', 'config', 'observability'],
   stores: ['images', 'config'],
   observability: ['images'],
   config: [],
