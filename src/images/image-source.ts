@@ -60,6 +60,8 @@ export class ImageSource {
    * limit on an address never stops them, only credentials it has not seen work.
    */
   private readonly proven = new LRUCache<string, true>({ max: 10_000, ttl: 10 * 60_000 });
+  /** False for the benchmark's ablation only: every request makes its own call. */
+  private readonly coalesce: boolean;
 
   constructor(parts: {
     backend: ImageBackend;
@@ -70,8 +72,10 @@ export class ImageSource {
     /** Upstream refusals per client address. */
     refusals: RefusalLimit;
     observer: Pick<Observer, 'cacheLookup' | 'coalesced' | 'callAvoided' | 'staleAnswer'>;
+    coalesce?: boolean;
   }) {
     ({ backend: this.backend, cache: this.cache, coalescer: this.coalescer, allowance: this.allowance, refusals: this.refusals, observer: this.observer } = parts);
+    this.coalesce = parts.coalesce ?? true;
   }
 
   /** How messages name the API that answers. */
@@ -92,7 +96,7 @@ export class ImageSource {
     if (fresh) return { metadata: answer.metadata, source: 'cache', freshForMs: answer.freshForMs };
 
     const key = this.cache.key(caller.scope, ref);
-    let joining = this.coalescer.waiters(key) > 0;
+    let joining = this.coalesce && this.coalescer.waiters(key) > 0;
     if (!joining) {
       // A credential not seen working, from an address whose credentials the upstream keeps refusing, is not sent.
       const blockedMs = this.proven.has(caller.scope) || scope.clientAddress === undefined ? undefined : await this.refusals.blockedFor(scope.clientAddress);
@@ -107,12 +111,12 @@ export class ImageSource {
         this.observer.callAvoided('caller_rate_limit');
         throw new UpstreamError('rate_limited', `This caller is over its rate of calls to ${this.api}.`, { retryAfterMs: waitMs });
       }
-      joining = this.coalescer.waiters(key) > 0;
+      joining = this.coalesce && this.coalescer.waiters(key) > 0;
     }
     if (joining) this.observer.coalesced();
     else onCall();
     try {
-      const fetched = await this.coalescer.run(key, scope, (shared) => this.call(ref, caller, shared));
+      const fetched = this.coalesce ? await this.coalescer.run(key, scope, (shared) => this.call(ref, caller, shared)) : await this.call(ref, caller, scope);
       return joining ? { ...fetched, source: 'shared' } : fetched;
     } catch (error) {
       // The call failed, or this caller's own deadline passed (or its client left) while it waited for it.

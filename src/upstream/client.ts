@@ -23,6 +23,8 @@ export interface ClientPolicy {
   /** Told of every attempt and retry (metrics and logs). */
   readonly observer: Pick<Observer, 'attempt' | 'retry' | 'retryOverBudget'>;
   readonly tracing: UpstreamTracing;
+  /** For the benchmark's ablation only (config/bench-switches.ts): parts of the path a call skips. */
+  readonly bypass?: { readonly retries: boolean; readonly breaker: boolean; readonly slots: boolean };
 }
 
 /** One GET an adapter makes for an image: where, and how to read the answer. */
@@ -75,6 +77,8 @@ export class UpstreamClient {
 
   /** `request` for `ref`, its answer as `request.read` gives it. Fails with an {@link UpstreamError}. */
   async get<T>(ref: ImageRef, request: UpstreamRequest<T>, call: CallOptions): Promise<T> {
+    const { bypass } = this.policy;
+    if (bypass) return this.bypassing(bypass, ref, request, call);
     try {
       return await this.breaker.execute(() => {
         // Counted once the breaker lets the call through: calls it fails fast never reach the upstream.
@@ -93,6 +97,23 @@ export class UpstreamClient {
       if (error instanceof BrokenCircuitError) {
         throw new UpstreamError('unavailable', `${capitalised(this.api)} is failing; calls to it are paused for a few seconds.`, { cause: error });
       }
+      throw error;
+    }
+  }
+
+  /** {@link get} without the parts the benchmark's ablation turns off. */
+  private async bypassing<T>(bypass: NonNullable<ClientPolicy['bypass']>, ref: ImageRef, request: UpstreamRequest<T>, call: CallOptions): Promise<T> {
+    const attempt = bypass.slots
+      ? () => this.request(ref, request, call).catch((error: unknown) => {
+          throw error instanceof UpstreamError ? error : errorFromException(error, abortReason(call.signal), this.api);
+        })
+      : () => this.attempt(ref, request, call);
+    const retried = bypass.retries ? attempt : () => withRetries(attempt, this.policy.retry, { ...call, mayRetry: () => this.policy.retryBudget.tryRetry() });
+    const guarded = bypass.breaker ? retried : () => this.breaker.execute(() => (this.policy.retryBudget.recordCall(), retried()));
+    try {
+      return await guarded();
+    } catch (error) {
+      if (error instanceof BrokenCircuitError) throw new UpstreamError('unavailable', `${capitalised(this.api)} is failing.`, { cause: error });
       throw error;
     }
   }
