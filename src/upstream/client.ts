@@ -179,9 +179,11 @@ const ATTEMPT_TIMEOUT = new DOMException('The attempt timed out.', 'TimeoutError
 function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason);
+    // Handled first, whatever happens next: a queued attempt given up before it starts still rejects when its
+    // turn comes (it is skipped, not made), and left unhandled that rejection would end the process.
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
     if (signal.aborted) return onAbort();
     signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
 }
 
