@@ -86,7 +86,9 @@ const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding:
  * than throughput: a process that waits for a core uses none.
  */
 export async function cpuMicros(child: ChildProcess): Promise<number> {
-  const stat = await readFile(`/proc/${child.pid}/stat`, 'utf8');
+  const stat = await readFile(`/proc/${child.pid}/stat`, 'utf8').catch((error: unknown) => {
+    throw child.exitCode !== null || child.signalCode !== null ? new Error(`a target exited (${child.spawnargs.slice(1).join(' ')}: ${child.exitCode ?? child.signalCode}); its output is above`) : error;
+  });
   // The fields after the command name (which may hold spaces), from the 3rd on: utime and stime are the 14th and 15th.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / TICKS_PER_SECOND;
