@@ -1,8 +1,8 @@
 import { BrokenCircuitError, type CircuitBreakerPolicy } from 'cockatiel';
-import pLimit, { type LimitFunction } from 'p-limit';
 import type { Dispatcher } from 'undici';
 import { API_NAMES, type BackendName, type CallOptions } from '../images/backend.js';
 import type { ImageRef } from '../images/image-ref.js';
+import { Slots } from '../images/slots.js';
 import type { AttemptOutcome, Observer, UpstreamTracing } from '../images/observer.js';
 import { abortReason, capitalised, errorFromException, UpstreamError } from '../images/upstream-error.js';
 import { credentialHeaders } from './credentials.js';
@@ -58,7 +58,7 @@ const MAX_ERROR_BODY_BYTES = 64 * 1024;
 export class UpstreamClient {
   private readonly basePath: string;
   private readonly host: string;
-  private readonly slots: LimitFunction;
+  private readonly slots: Slots;
   /** How messages name the upstream. */
   private readonly api: string;
 
@@ -71,7 +71,7 @@ export class UpstreamClient {
   ) {
     this.basePath = endpoint.pathname.replace(/\/+$/, '');
     this.host = endpoint.host;
-    this.slots = pLimit(policy.maxConnections);
+    this.slots = new Slots(policy.maxConnections);
     this.api = API_NAMES[policy.backend];
   }
 
@@ -123,8 +123,8 @@ export class UpstreamClient {
    * whose caller has given up is skipped when its turn comes, without a call.
    */
   private attempt<T>(ref: ImageRef, request: UpstreamRequest<T>, call: CallOptions): Promise<T> {
-    const queued = this.slots.activeCount >= this.slots.concurrency;
-    const attempt = this.slots(() => (call.signal.aborted ? Promise.reject(errorFromException(call.signal.reason, abortReason(call.signal), this.api)) : this.request(ref, request, call)));
+    const queued = this.slots.full;
+    const attempt = this.slots.run(() => (call.signal.aborted ? Promise.reject(errorFromException(call.signal.reason, abortReason(call.signal), this.api)) : this.request(ref, request, call)));
     return (queued ? untilAborted(attempt, call.signal) : attempt).catch((error: unknown) => {
       throw error instanceof UpstreamError ? error : errorFromException(error, abortReason(call.signal), this.api);
     });
@@ -189,20 +189,25 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
 
 /**
  * The body as text, at most `maxBytes` of it: past that, `undefined`, or with `truncate` the first
- * `maxBytes`. Either way the rest is not read and the connection is not reused.
+ * `maxBytes`. Either way the rest is not read and the connection is not reused. Read from the stream's events,
+ * not with `for await`: an async iterator costs a promise per chunk, on every call, for bodies of a few kilobytes.
  */
-export async function readBody(body: Dispatcher.ResponseData['body'], maxBytes: number, { truncate = false } = {}): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    chunks.push(chunk);
-    size += chunk.length;
-    if (size > maxBytes) {
+export function readBody(body: Dispatcher.ResponseData['body'], maxBytes: number, { truncate = false } = {}): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size <= maxBytes) return;
+      body.off('data', onData);
       body.destroy();
-      return truncate ? Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8') : undefined;
-    }
-  }
-  return Buffer.concat(chunks).toString('utf8');
+      resolve(truncate ? Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8') : undefined);
+    };
+    body.on('data', onData);
+    body.once('end', () => resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8')));
+    body.once('error', reject);
+  });
 }
 
 /** What to report of a 2xx that could not be used: its status and request id. */
