@@ -16,6 +16,11 @@ export interface TargetResult {
   /** (highest - lowest) / median over the rounds, in percent. */
   readonly rpsSpread: number;
   readonly cpuSpread: number;
+  /**
+   * The least CPU per operation of any round: the machine's other load only ever adds to it (a busy core's caches
+   * and its sibling thread are shared), so the quietest round is the closest to what the code itself costs.
+   */
+  readonly cpuBest: number;
   /** Failed answers over every round (a GraphQL error counts). */
   readonly failed: number;
 }
@@ -59,12 +64,15 @@ export interface AblationScenario {
     readonly feature: string;
     readonly description: string;
     readonly off: TargetResult;
-    /** What the feature takes of the throughput the service has without it: 1 - full / off. */
+    /** What the feature takes of the throughput the service has without it: 1 - whole / off, the median of the pairs. */
     readonly rpsShare: number;
-    /** What the feature takes of the service's CPU per operation: (full - off) / full. */
+    /** What the feature takes of the service's CPU per operation: (whole - off) / whole, the median of the pairs. */
     readonly cpuShare: number;
+    /** That share in each pair, round by round. */
+    readonly cpuShares: readonly number[];
   }>;
-  readonly references: Record<string, TargetResult>;
+  /** Each peer, and its CPU per operation over the service's (the median of the pairs). */
+  readonly references: Record<string, TargetResult & { readonly cpuRatio: number }>;
 }
 
 export interface AblationResults {
@@ -72,6 +80,8 @@ export interface AblationResults {
   readonly machine: string;
   readonly rounds: number;
   readonly seconds: number;
+  /** Seconds of unmeasured load before each run. */
+  readonly warmup: number;
   readonly scenarios: readonly AblationScenario[];
 }
 
@@ -165,21 +175,24 @@ function realisticSection(realistic: RealisticResult): string {
 /** docs/performance.md's ablation table: the last `npm run bench -- --ablation --write`. */
 export function ablationSection(results: AblationResults): string {
   const lines = [
-    `Measured on ${results.date}, ${results.machine}, by \`npm run bench -- --ablation --write\` (${results.rounds} interleaved rounds of ${results.seconds} s; medians, ± half the spread of the rounds). ` +
-      'Fresh ids, the cache off, as in the scenarios above. A cost is the share of the CPU per operation the feature takes, and of the throughput the service has without it.',
+    `Measured on ${results.date}, ${results.machine}, by \`npm run bench -- --ablation --write\` (${results.rounds} rounds of pairs of ${results.seconds} s runs, each after ${results.warmup} s unmeasured: ` +
+      'the variant\'s twin, the service whole, then the variant; medians over the pairs). Fresh ids, the cache off, as in the scenarios above. A cost is what turning the feature off saves: ' +
+      'its share of the service\'s CPU per operation, and of the throughput the service has without it; the CPU share of each pair is listed, so that its spread shows.',
   ];
   for (const scenario of results.scenarios) {
     lines.push(
       '',
       `**${scenario.title}**: the service whole ${throughput(scenario.full)}, ${cpu(scenario.full)} CPU per operation; ` +
         Object.entries(scenario.references)
-          .map(([name, result]) => `${name === 'apollo' ? 'Apollo Server 5' : 'minimal Yoga'} ${result.rps}/s, ${result.cpuUsPerOp} µs`)
+          .map(([name, result]) => `${name === 'apollo' ? 'Apollo Server 5' : 'minimal Yoga'} ${result.rps}/s, ${result.cpuUsPerOp} µs (its CPU over the service\'s, pair by pair: ${result.cpuRatio}x)`)
           .join('; ') +
         '.',
       '',
-      '| turned off | throughput | CPU / operation | cost: CPU | cost: throughput |',
-      '| --- | --- | --- | --- | --- |',
-      ...scenario.rows.map((row) => `| ${row.description} | ${throughput(row.off)} | ${cpu(row.off)} | ${percent(row.cpuShare)} | ${percent(row.rpsShare)} |`),
+      '| turned off | throughput | CPU / operation | cost: CPU | the pairs | cost: throughput |',
+      '| --- | --- | --- | --- | --- | --- |',
+      ...scenario.rows.map(
+        (row) => `| ${row.description} | ${throughput(row.off)} | ${cpu(row.off)} | **${percent(row.cpuShare)}** | ${row.cpuShares.map(percent).join(', ')} | ${percent(row.rpsShare)} |`,
+      ),
     );
   }
   return lines.join('\n');

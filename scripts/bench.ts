@@ -36,12 +36,14 @@ this machine. A default run takes about 13 minutes; a quick look at the headline
 
   --rounds N            measured rounds per target and scenario (3)
   --duration S          seconds of each round (5)
-  --warmup S            seconds of load per target before the rounds; 0: none (3)
+  --warmup S            seconds of load per target before the rounds (with --ablation: before each run); 0: none (3)
   --only a,b            scenarios to run (all but the ablation by default): ${SCENARIOS.join(', ')}
   --targets a,b         peers to run beside the service (all by default): ${TARGETS.filter((name) => name !== 'service').join(', ')}
   --realistic           the realistic workload only (the same as --only realistic)
-  --ablation            instead of the scenarios: the service with each feature off in turn, for 1 and 50 images
-                        per operation, beside minimal Yoga and Apollo (about 12 minutes by default)
+  --ablation            instead of the scenarios: the service with each feature off in turn, each run in a pair
+                        with the service whole, for 1 and 50 images per operation, and minimal Yoga and Apollo
+                        alike, each run after a warm-up of its own (about 25 minutes by default; with
+                        --duration 2 --warmup 1, about 11)
   --features a,b        with --ablation, only these features (all by default): ${Object.keys(FEATURES).join(', ')}
   --memory-seconds S    seconds of load of the memory scenario (60)
   --no-build            use dist/ as it is (by default \`npm run build\` runs first)
@@ -116,7 +118,7 @@ if (values.ablation) {
   const results = await ablation(upstream, timing, { features: features ?? (Object.keys(FEATURES) as Array<keyof typeof FEATURES>), peers: ['minimal-yoga', 'apollo'].filter(chosen) });
   await stop(upstream);
   if (values.write) {
-    await writeFile(ABLATION_FILE, `${JSON.stringify({ date: today(), machine, rounds: timing.rounds, seconds: timing.duration, scenarios: results }, null, 2)}\n`);
+    await writeFile(ABLATION_FILE, `${JSON.stringify({ date: today(), machine, rounds: timing.rounds, seconds: timing.duration, warmup: timing.warmup, scenarios: results }, null, 2)}\n`);
     await writeGeneratedTables(['docs/performance.md']);
     console.log('\nwrote bench/ablation.json and the ablation table of docs/performance.md');
   }

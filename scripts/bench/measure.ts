@@ -129,7 +129,7 @@ export async function interleave<T>(
 /** A target's rounds as the results keep them. */
 export function targetResult(runs: readonly Run[]): TargetResult {
   const each = summarise(runs);
-  return { rps: each.rps, p50: each.p50, p99: each.p99, cpuUsPerOp: each.cpuUsPerOp, rpsSpread: spread(each.rpsRange, each.rps), cpuSpread: spread(each.cpuRange, each.cpuUsPerOp), failed: each.failed };
+  return { rps: each.rps, p50: each.p50, p99: each.p99, cpuUsPerOp: each.cpuUsPerOp, rpsSpread: spread(each.rpsRange, each.rps), cpuSpread: spread(each.cpuRange, each.cpuUsPerOp), cpuBest: each.cpuRange[0], failed: each.failed };
 }
 
 /** The service's (`of`) throughput over each other target's, and each other's CPU per operation over its own. */

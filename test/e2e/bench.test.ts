@@ -31,10 +31,13 @@ describe('npm run bench', () => {
     expect(refused?.stderr).toMatch(/^Unknown option '--rouns'[^\n]*\n\nnpm run bench \[-- options\]/);
   });
 
-  it('--ablation runs the service with a feature off, and with all of them off, with no failed answer', async () => {
+  it('--ablation runs the service with a feature off, and with all of them off, each beside the service whole, with no failed answer', async () => {
     const { stdout } = await bench('--ablation', '--features', 'metrics', '--targets', 'service', '--rounds', '1', '--duration', '1', '--warmup', '0', '--no-build');
-    for (const target of ['service', '-metrics', '-all']) expect(stdout.match(new RegExp(`round 1  ${target} +\\d+ /s  p50 +\\d+ ms  p99 +\\d+ ms  cpu +\\d+ µs/op\\n`, 'g'))).toHaveLength(2);
+    // In pairs: the service whole beside each variant, in each of the two scenarios.
+    for (const [target, runs] of [['service', 4], ['-metrics', 2], ['-all', 2]] as const) {
+      expect(stdout.match(new RegExp(`round 1  ${target} +\\d+ /s  p50 +\\d+ ms  p99 +\\d+ ms  cpu +\\d+ µs/op(  cost -?\\d+\\.\\d% CPU)?\\n`, 'g'))).toHaveLength(runs);
+    }
     expect(stdout).not.toMatch(/failed|minimal-yoga|apollo/);
-    expect(stdout).toMatch(/^ {2}metrics +\d+\/s +\d+ µs\/op +-?\d+\.\d% CPU +-?\d+\.\d% throughput$/m);
+    expect(stdout).toMatch(/^ {2}metrics +\d+\/s +\d+ µs\/op +-?\d+\.\d% CPU \(pairs: -?\d+%\) +-?\d+\.\d% throughput$/m);
   }, 90_000);
 });
