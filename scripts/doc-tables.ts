@@ -1,7 +1,7 @@
 /**
  * The documentation's generated tables: the settings (from src/config/, one table per section), the error codes
  * (src/graphql/error-codes.ts), the sandbox's faults (src/sandbox/faults.ts) and the benchmark's figures
- * (bench/results.json), so the documentation cannot drift from the code or the measurements.
+ * (bench/results.json, bench/ablation.json), so the documentation cannot drift from the code or the measurements.
  * Each table sits between `<!-- NAME-table:start ... -->` and `<!-- NAME-table:end -->` in the one file
  * DOCUMENTS names for it.
  * Usage: tsx scripts/doc-tables.ts          rewrites the tables in every file of DOCUMENTS
@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { SECTIONS } from '../src/config/index.js';
 import { ERROR_CODES } from '../src/graphql/error-codes.js';
 import { FAULTS } from '../src/sandbox/faults.js';
-import { performanceSection, RESULTS_FILE, type BenchResults } from './bench-results.js';
+import { ABLATION_FILE, ablationSection, performanceSection, RESULTS_FILE, type AblationResults, type BenchResults } from './bench-results.js';
 import { writeOrCheck } from './generated-file.js';
 
 const TABLES: Record<string, () => string> = {
@@ -39,6 +39,8 @@ const TABLES: Record<string, () => string> = {
     ),
   // The figures of the last `npm run bench -- --write`, kept in bench/results.json.
   performance: () => performanceSection(JSON.parse(readFileSync(RESULTS_FILE, 'utf8')) as BenchResults),
+  // The last `npm run bench -- --ablation --write`, kept in bench/ablation.json.
+  ablation: () => ablationSection(JSON.parse(readFileSync(ABLATION_FILE, 'utf8')) as AblationResults),
   faults: () =>
     table(
       ['Image id (any project)', 'The sandbox answers'],
@@ -51,7 +53,7 @@ export const DOCUMENTS: Readonly<Record<string, readonly string[]>> = {
   'docs/configuration.md': SECTIONS.map(({ name }) => `config-${name}`),
   'docs/errors.md': ['image-errors', 'request-errors'],
   'docs/sandbox.md': ['faults'],
-  'docs/performance.md': ['performance'],
+  'docs/performance.md': ['performance', 'ablation'],
 };
 
 /** The names of the tables whose start markers `text` holds, in order. */

@@ -19,6 +19,7 @@ import { useRequestErrorStatus } from './plugins/request-errors.js';
 import { createOperationRecords } from './operation-record.js';
 import { createSchema } from './schema/index.js';
 import { boundedParseCaches } from './parse-caches.js';
+import { NONE_OFF, type FeaturesOff } from '../config/bench-switches.js';
 
 export interface AppDeps extends ContextDeps {
   readonly logger: Logger;
@@ -33,6 +34,8 @@ export interface AppDeps extends ContextDeps {
   readonly isReady: () => boolean;
   /** Whether gateway and CDN caches may share this service's answers between callers. */
   readonly cacheVisibility: CacheVisibility;
+  /** For the benchmark's ablation only (config/bench-switches.ts): features turned off. */
+  readonly off?: FeaturesOff;
 }
 
 const GRAPHQL_ENDPOINT = '/graphql';
@@ -62,8 +65,16 @@ function corsFor(origins: readonly string[]) {
  * /metrics unless it has a port of its own.
  */
 export function createApp(deps: AppDeps) {
-  const records = createOperationRecords({ deadlineMs: deps.limits.deadlineMs, maxResponseBytes: deps.limits.maxResponseBytes, tracing: deps.tracing, logger: deps.logger });
+  const off = deps.off ?? NONE_OFF;
+  const records = createOperationRecords({
+    deadlineMs: deps.limits.deadlineMs,
+    maxResponseBytes: deps.limits.maxResponseBytes,
+    tracing: deps.tracing,
+    logger: deps.logger,
+    ...(off.size > 0 && { off }),
+  });
   const schema = createSchema({ imagesMaxIds: deps.limits.imagesMaxIds });
+  const unless = <T>(feature: Parameters<FeaturesOff['has']>[0], plugins: T[]): T[] => (off.has(feature) ? [] : plugins);
   return createYoga<object, Context>({
     schema,
     context: createContextFactory(deps, records),
@@ -85,14 +96,12 @@ export function createApp(deps: AppDeps) {
       useRequestErrorStatus(),
       records.plugin,
       useReadinessCheck({ endpoint: '/readyz', check: () => deps.isReady() }),
-      useCSRFPrevention(),
-      useBodyLimit(deps.server.maxBodyBytes),
-      useGraphQLMetrics(deps.metrics.registry, { graphqlEndpoint: GRAPHQL_ENDPOINT, records, serveMetrics: deps.serveMetrics }),
-      ...limitPlugins({ limits: deps.limits, introspection: deps.server.introspection, trustedDocuments: deps.server.trustedDocuments }),
-      useOperationBudget({ maxImages: deps.limits.maxImages }),
-      useCacheControl(deps.cacheVisibility, records),
-      useDeprecationHeaders(deps.deprecation, records),
-      useCompiledExecution(schema),
+      ...unless('csrf', [useCSRFPrevention()]),
+      ...unless('body-limit', [useBodyLimit(deps.server.maxBodyBytes)]),
+      ...unless('metrics', [useGraphQLMetrics(deps.metrics.registry, { graphqlEndpoint: GRAPHQL_ENDPOINT, records, serveMetrics: deps.serveMetrics })]),
+      ...unless('limits', [...limitPlugins({ limits: deps.limits, introspection: deps.server.introspection, trustedDocuments: deps.server.trustedDocuments }), useOperationBudget({ maxImages: deps.limits.maxImages })]),
+      ...unless('headers', [useCacheControl(deps.cacheVisibility, records), useDeprecationHeaders(deps.deprecation, records)]),
+      ...unless('compiled-execution', [useCompiledExecution(schema)]),
       // After useCacheControl: its onResponse sets its files' Cache-Control after that has said no-store.
       ...(deps.server.graphiql ? [useGraphiQLFiles({ endpoint: GRAPHQL_ENDPOINT, options: { title: 'ecs-image-graph', defaultQuery: EXAMPLE_QUERY }, logger: deps.logger })] : []),
       useLargeResponseCompression(),

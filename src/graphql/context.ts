@@ -6,6 +6,7 @@ import type { ImageSource } from '../images/image-source.js';
 import type { Observer } from '../observability/observer.js';
 import { forbidden, identityProviderUnavailable, toGraphQLError, unauthenticated } from './errors.js';
 import type { OperationRecord, OperationRecords } from './operation-record.js';
+import type { FeaturesOff } from '../config/bench-switches.js';
 
 /** What resolvers and execution hooks see. Made fresh for every GraphQL request, so no loader outlives its operation. */
 export interface Context {
@@ -21,6 +22,8 @@ export interface ContextDeps {
   readonly access: Access;
   readonly limits: LimitsConfig;
   readonly observer: Pick<Observer, 'loaderBatch'>;
+  /** For the benchmark's ablation only (config/bench-switches.ts). */
+  readonly off?: FeaturesOff;
 }
 
 /** Every upstream call of the context's loader, queued or in flight, is abandoned when the record's deadline passes. */
@@ -47,7 +50,7 @@ export function createContextFactory(deps: ContextDeps, records: Pick<OperationR
       } finally {
         if (deps.source.accepted(who.caller)) operation.identified = true;
       }
-    }, deps.limits.concurrency, (size) => deps.observer.loaderBatch(size));
+    }, deps.off?.has('concurrency-caps') ? Number.POSITIVE_INFINITY : deps.limits.concurrency, (size) => deps.observer.loaderBatch(size));
     return { images, limits: deps.limits, operation };
   };
 }

@@ -9,6 +9,7 @@ import type { Logger } from '../observability/logger.js';
 import { contextWithSpan, endSpan, type Span, type TraceContext, type Tracing } from '../observability/tracing.js';
 import type { Context } from './context.js';
 import { codeOf } from './errors.js';
+import type { FeaturesOff } from '../config/bench-switches.js';
 
 /**
  * Everything about one HTTP request and its GraphQL operation that more than one part of the service needs,
@@ -74,7 +75,16 @@ export interface OperationRecords {
   readonly plugin: Plugin<Context>;
 }
 
-export function createOperationRecords(options: { deadlineMs: number; maxResponseBytes: number; tracing: Pick<Tracing, 'enabled' | 'startOperation'>; logger: Logger }): OperationRecords {
+export function createOperationRecords(options: {
+  deadlineMs: number;
+  maxResponseBytes: number;
+  tracing: Pick<Tracing, 'enabled' | 'startOperation'>;
+  logger: Logger;
+  /** For the benchmark's ablation only (config/bench-switches.ts): `operation-log` and `tracing` leave out their hooks. */
+  off?: FeaturesOff;
+}): OperationRecords {
+  const logs = !options.off?.has('operation-log');
+  const traces = !options.off?.has('tracing');
   const records = new WeakMap<Request, OperationRecord>();
   const timers = new WeakMap<OperationRecord, () => void>();
   // The line per operation holds only what this file puts in it, none of it a credential: it skips the
@@ -132,7 +142,7 @@ export function createOperationRecords(options: { deadlineMs: number; maxRespons
       record.isGraphQL = true;
       // Not checked yet: a malformed request may send any JSON here (useRequestErrorStatus refuses it).
       if (typeof params.operationName === 'string') record.operationName = bounded(params.operationName);
-      if (!options.tracing.enabled) return;
+      if (!traces || !options.tracing.enabled) return;
       record.span = options.tracing.startOperation(request.headers, 'graphql operation');
       record.span.setAttribute('request.id', record.requestId);
       record.traceContext = contextWithSpan(record.span);
@@ -143,7 +153,7 @@ export function createOperationRecords(options: { deadlineMs: number; maxRespons
       if (!operation) return;
       record.operation = operation;
       record.operationName = bounded(operation.name?.value) ?? record.operationName;
-      if (!record.span) return;
+      if (!traces || !record.span) return;
       record.span.updateName(`${operation.operation} ${record.operationName ?? 'Anonymous'}`);
       record.span.setAttributes({ 'graphql.operation.type': operation.operation, 'graphql.operation.name': record.operationName ?? '' });
     },
@@ -161,10 +171,11 @@ export function createOperationRecords(options: { deadlineMs: number; maxRespons
       timers.get(record)?.();
       response.headers.set('x-request-id', record.requestId);
       if (!record.isGraphQL) return;
-      if (record.span) {
+      if (traces && record.span) {
         record.span.setAttribute('http.response.status_code', response.status);
         endSpan(record.span, record.errorCodes.length > 0, record.errorCodes.join(', ') || undefined);
       }
+      if (!logs) return;
       const line = {
         requestId: record.requestId,
         operationName: record.operationName ?? 'Anonymous',

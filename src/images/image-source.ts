@@ -70,6 +70,8 @@ export class ImageSource {
   private readonly proven = new LRUCache<string, true>({ max: 10_000, ttl: 10 * 60_000 });
   /** Aborted when the service stops. */
   private readonly stopping = new AbortController();
+  /** False for the benchmark's ablation only: every request makes its own call. */
+  private readonly coalesce: boolean;
 
   constructor(parts: {
     backend: ImageBackend;
@@ -80,8 +82,10 @@ export class ImageSource {
     /** Upstream refusals per client address. */
     refusals: RefusalLimit;
     observer: Pick<Observer, 'cacheLookup' | 'coalesced' | 'callAvoided' | 'staleAnswer'>;
+    coalesce?: boolean;
   }) {
     ({ backend: this.backend, cache: this.cache, coalescer: this.coalescer, allowance: this.allowance, refusals: this.refusals, observer: this.observer } = parts);
+    this.coalesce = parts.coalesce ?? true;
   }
 
   /** Aborts the calls that outlive their callers (those with unproven credentials): the service is stopping. */
@@ -112,7 +116,7 @@ export class ImageSource {
     if (fresh) return { metadata: answer.metadata, source: 'cache', freshForMs: answer.freshForMs };
 
     const key = this.cache.key(caller.scope, ref);
-    let joining = this.coalescer.waiters(key) > 0;
+    let joining = this.coalesce && this.coalescer.waiters(key) > 0;
     /** This request's admission on its address's refusal limit, settled by the call it makes, or here if it makes none. */
     let ticket: RefusalTicket | undefined;
     if (!joining) {
@@ -133,7 +137,7 @@ export class ImageSource {
         this.observer.callAvoided('caller_rate_limit');
         throw new UpstreamError('rate_limited', `This caller is over its rate of calls to ${this.api}.`, { retryAfterMs: waitMs });
       }
-      joining = this.coalescer.waiters(key) > 0;
+      joining = this.coalesce && this.coalescer.waiters(key) > 0;
     }
     if (joining) this.observer.coalesced();
     else onCall();
@@ -143,10 +147,11 @@ export class ImageSource {
     if (sending !== ticket) await ticket?.settle(false);
     let ran = false;
     try {
-      const fetched = await this.coalescer.run(key, scope, (shared) => {
+      const call = (budget: OperationScope) => {
         ran = true;
-        return this.call(ref, caller, shared, sending);
-      });
+        return this.call(ref, caller, budget, sending);
+      };
+      const fetched = this.coalesce ? await this.coalescer.run(key, scope, call) : await call(scope);
       return joining ? { ...fetched, source: 'shared' } : fetched;
     } catch (error) {
       // The call failed, or this caller's own deadline passed (or its client left) while it waited for it.

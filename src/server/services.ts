@@ -26,6 +26,7 @@ import { createRefusalLimit } from '../stores/refusal-limit.js';
 import { createCircuitBreaker } from '../upstream/circuit-breaker.js';
 import { UpstreamClient } from '../upstream/client.js';
 import { RetryBudget } from '../upstream/retry-budget.js';
+import { NONE_OFF, type Feature, type FeaturesOff } from '../config/bench-switches.js';
 
 /**
  * The composition root: every long-lived part of the service, made once at start from the config, wired
@@ -61,6 +62,8 @@ export interface ServiceOptions {
   /** Whether a passthrough caller must bring a token (false only for the built-in sandbox). */
   readonly tokenRequired: boolean;
   readonly trustedDocuments?: ReadonlyMap<string, string> | undefined;
+  /** For the benchmark's ablation only (config/bench-switches.ts): features turned off. */
+  readonly off?: FeaturesOff;
 }
 
 /** One upstream API's long-lived parts: made once at start, closed on shutdown. */
@@ -70,14 +73,15 @@ export interface Upstream {
 }
 
 export function createServices(config: Config, endpoints: Endpoints, options: ServiceOptions): Services {
+  const off = options.off ?? NONE_OFF;
   const metrics = new Metrics();
-  const observer = createObserver(metrics, options.logger);
+  const observer = off.has('metrics') ? withoutMetrics(createObserver(metrics, options.logger)) : createObserver(metrics, options.logger);
   const tracing = createTracing({ endpoint: config.telemetry.otlpEndpoint, serviceName: config.telemetry.serviceName });
   const redis = config.redis.topology ? new RedisLink(config.redis.topology, options.logger, { commandTimeoutMs: config.redis.commandTimeoutMs }) : undefined;
   // Every upstream call a caller causes spends its allowance: the answering backend's, and shadow mode's comparisons.
-  const allowance = createCallerRateLimit(config.callers.rate, redis);
-  const upstream = connectBackend(config.backend.kind === 'ims' ? 'ims' : 'ecs', endpoints.primary, config.upstream, observer, tracing, metrics);
-  const ims = endpoints.shadow && connectBackend('ims', endpoints.shadow, config.upstream, observer, tracing, metrics);
+  const allowance = createCallerRateLimit(off.has('rate-limit') ? { ...config.callers.rate, calls: 0 } : config.callers.rate, redis);
+  const upstream = connectBackend(config.backend.kind === 'ims' ? 'ims' : 'ecs', endpoints.primary, config.upstream, observer, tracing, metrics, off);
+  const ims = endpoints.shadow && connectBackend('ims', endpoints.shadow, config.upstream, observer, tracing, metrics, off);
   const shadow = ims
     ? new ShadowBackend(
         upstream.backend,
@@ -99,6 +103,7 @@ export function createServices(config: Config, endpoints: Endpoints, options: Se
     allowance,
     refusals: createRefusalLimit(config.callers.refusalsPerAddressPerMinute, redis),
     observer,
+    coalesce: !off.has('coalescer'),
   });
   const access = createAccess(config.callers.auth, { tokenRequired: options.tokenRequired, tokenScope: (token) => cache.tokenScope(token), logger: options.logger });
   let ready = true;
@@ -117,6 +122,7 @@ export function createServices(config: Config, endpoints: Endpoints, options: Se
       isReady: () => ready,
       // Only a service that answers every caller alike (its own key, no caller check) may be cached publicly.
       cacheVisibility: config.callers.auth.mode === 'service' && config.callers.auth.callers.kind === 'network' ? 'public' : 'private',
+      off,
     },
     upstream,
     shadow,
@@ -137,8 +143,8 @@ export function createServices(config: Config, endpoints: Endpoints, options: Se
   };
 }
 
-const ADAPTERS: Record<BackendName, (client: UpstreamClient) => ImageBackend> = {
-  ecs: (client) => new EcsBackend(client),
+const ADAPTERS: Record<BackendName, (client: UpstreamClient, off: FeaturesOff) => ImageBackend> = {
+  ecs: (client, off) => new EcsBackend(client, { keepOrder: !off.has('body-parser') }),
   ims: (client) => new ImsBackend(client),
 };
 
@@ -147,7 +153,7 @@ const ADAPTERS: Record<BackendName, (client: UpstreamClient) => ImageBackend> = 
  * each per upstream origin, with the same settings. undici's own timeouts are minutes long; the attempt
  * timeout bounds every phase here, and the pool's timeouts are only a backstop at the same length.
  */
-function connectBackend(name: BackendName, endpoint: URL, config: UpstreamConfig, observer: Observer, tracing: Tracing, metrics: Metrics): Upstream {
+function connectBackend(name: BackendName, endpoint: URL, config: UpstreamConfig, observer: Observer, tracing: Tracing, metrics: Metrics, off: FeaturesOff): Upstream {
   const pool = new Pool(endpoint.origin, {
     connections: config.maxConnections,
     connectTimeout: config.attemptTimeoutMs,
@@ -171,11 +177,14 @@ function connectBackend(name: BackendName, endpoint: URL, config: UpstreamConfig
       retryBudget: new RetryBudget(config.retryBudget),
       observer,
       tracing,
+      ...(['retries', 'breaker', 'concurrency-caps'].some((feature) => off.has(feature as Feature)) && {
+        bypass: { retries: off.has('retries'), breaker: off.has('breaker'), slots: off.has('concurrency-caps') },
+      }),
     },
     breaker,
   );
   metrics.watchUpstream(name, () => client.load());
-  return { backend: ADAPTERS[name](client), pool };
+  return { backend: ADAPTERS[name](client, off), pool };
 }
 
 const CIRCUIT_STATES: Partial<Record<CircuitState, 'closed' | 'half-open' | 'open'>> = {
@@ -183,3 +192,19 @@ const CIRCUIT_STATES: Partial<Record<CircuitState, 'closed' | 'half-open' | 'ope
   [CircuitState.HalfOpen]: 'half-open',
   [CircuitState.Open]: 'open',
 };
+
+/** For the benchmark's ablation of metrics: `observer` with its metrics left out: only its log lines (of failures) are kept. */
+export function withoutMetrics<O extends Observer>(observer: O): O {
+  const none = () => undefined;
+  return {
+    ...observer,
+    attempt: (event) => event.error && observer.attempt(event),
+    retry: none,
+    retryOverBudget: none,
+    callAvoided: none,
+    staleAnswer: none,
+    cacheLookup: none,
+    coalesced: none,
+    loaderBatch: none,
+  };
+}

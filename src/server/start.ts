@@ -1,6 +1,7 @@
 import { loadTrustedDocuments } from '../config/trusted-documents.js';
 import type { Config } from '../config/index.js';
 import { createApp } from '../graphql/app.js';
+import { NONE_OFF, type FeaturesOff } from '../config/bench-switches.js';
 import type { Logger } from '../observability/logger.js';
 import { resolveEndpoints } from './endpoints.js';
 import { createHttpServer } from './http-server.js';
@@ -21,9 +22,10 @@ export interface RunningService {
 
 /**
  * Starts the whole service from a validated config: the upstream endpoints (or the built-in sandbox), the
- * long-lived services, the GraphQL app and its HTTP server, listening on HOST:PORT.
+ * long-lived services, the GraphQL app and its HTTP server, listening on HOST:PORT. `off`: for the benchmark's
+ * ablation only (config/bench-switches.ts).
  */
-export async function startService(config: Config, logger: Logger): Promise<RunningService> {
+export async function startService(config: Config, logger: Logger, off: FeaturesOff = NONE_OFF): Promise<RunningService> {
   const trustedDocuments = config.server.trustedDocumentsFile ? await loadTrustedDocuments(config.server.trustedDocumentsFile) : undefined;
   const endpoints = await resolveEndpoints(config, logger);
   const { auth } = config.callers;
@@ -32,7 +34,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       "SERVICE_CALLER_AUTH=network: callers are not authenticated, and every one spends this service's AK/SK. Make sure that only the gateway can reach this service.",
     );
   }
-  const services = createServices(config, endpoints, { logger, tokenRequired: endpoints.sandbox === undefined, trustedDocuments });
+  const services = createServices(config, endpoints, { logger, tokenRequired: endpoints.sandbox === undefined, trustedDocuments, off });
   await services.ready();
   const app = createApp(services.appDeps);
   const http = createHttpServer(app, config.server, logger);

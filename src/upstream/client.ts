@@ -1,8 +1,8 @@
 import { BrokenCircuitError, type CircuitBreakerPolicy } from 'cockatiel';
-import pLimit, { type LimitFunction } from 'p-limit';
 import type { Dispatcher } from 'undici';
 import { API_NAMES, type BackendName, type CallOptions } from '../images/backend.js';
 import type { ImageRef } from '../images/image-ref.js';
+import { Slots } from '../images/slots.js';
 import type { AttemptOutcome, Observer, UpstreamTracing } from '../images/observer.js';
 import { abortReason, capitalised, errorFromException, UpstreamError } from '../images/upstream-error.js';
 import { credentialHeaders } from './credentials.js';
@@ -23,6 +23,8 @@ export interface ClientPolicy {
   /** Told of every attempt and retry (metrics and logs). */
   readonly observer: Pick<Observer, 'attempt' | 'retry' | 'retryOverBudget'>;
   readonly tracing: UpstreamTracing;
+  /** For the benchmark's ablation only (config/bench-switches.ts): parts of the path a call skips. */
+  readonly bypass?: { readonly retries: boolean; readonly breaker: boolean; readonly slots: boolean };
 }
 
 /** One GET an adapter makes for an image: where, and how to read the answer. */
@@ -56,7 +58,7 @@ const MAX_ERROR_BODY_BYTES = 64 * 1024;
 export class UpstreamClient {
   private readonly basePath: string;
   private readonly host: string;
-  private readonly slots: LimitFunction;
+  private readonly slots: Slots;
   /** How messages name the upstream. */
   private readonly api: string;
 
@@ -69,7 +71,7 @@ export class UpstreamClient {
   ) {
     this.basePath = endpoint.pathname.replace(/\/+$/, '');
     this.host = endpoint.host;
-    this.slots = pLimit(policy.maxConnections);
+    this.slots = new Slots(policy.maxConnections);
     this.api = API_NAMES[policy.backend];
   }
 
@@ -80,6 +82,8 @@ export class UpstreamClient {
 
   /** `request` for `ref`, its answer as `request.read` gives it. Fails with an {@link UpstreamError}. */
   async get<T>(ref: ImageRef, request: UpstreamRequest<T>, call: CallOptions): Promise<T> {
+    const { bypass } = this.policy;
+    if (bypass) return this.bypassing(bypass, ref, request, call);
     try {
       return await this.breaker.execute(() => {
         // Counted once the breaker lets the call through: calls it fails fast never reach the upstream.
@@ -102,13 +106,30 @@ export class UpstreamClient {
     }
   }
 
+  /** {@link get} without the parts the benchmark's ablation turns off. */
+  private async bypassing<T>(bypass: NonNullable<ClientPolicy['bypass']>, ref: ImageRef, request: UpstreamRequest<T>, call: CallOptions): Promise<T> {
+    const attempt = bypass.slots
+      ? () => this.request(ref, request, call).catch((error: unknown) => {
+          throw error instanceof UpstreamError ? error : errorFromException(error, abortReason(call.signal), this.api);
+        })
+      : () => this.attempt(ref, request, call);
+    const retried = bypass.retries ? attempt : () => withRetries(attempt, this.policy.retry, { ...call, mayRetry: () => this.policy.retryBudget.tryRetry() });
+    const guarded = bypass.breaker ? retried : () => this.breaker.execute(() => (this.policy.retryBudget.recordCall(), retried()));
+    try {
+      return await guarded();
+    } catch (error) {
+      if (error instanceof BrokenCircuitError) throw new UpstreamError('unavailable', `${capitalised(this.api)} is failing.`, { cause: error });
+      throw error;
+    }
+  }
+
   /**
    * One attempt, once a connection slot is free. Waiting for a slot ends at the deadline; a queued attempt
    * whose caller has given up is skipped when its turn comes, without a call.
    */
   private attempt<T>(ref: ImageRef, request: UpstreamRequest<T>, call: CallOptions): Promise<T> {
-    const queued = this.slots.activeCount >= this.slots.concurrency;
-    const attempt = this.slots(() => (call.signal.aborted ? Promise.reject(errorFromException(call.signal.reason, abortReason(call.signal), this.api)) : this.request(ref, request, call)));
+    const queued = this.slots.full;
+    const attempt = this.slots.run(() => (call.signal.aborted ? Promise.reject(errorFromException(call.signal.reason, abortReason(call.signal), this.api)) : this.request(ref, request, call)));
     return (queued ? untilAborted(attempt, call.signal) : attempt).catch((error: unknown) => {
       throw error instanceof UpstreamError ? error : errorFromException(error, abortReason(call.signal), this.api);
     });
@@ -163,28 +184,35 @@ const ATTEMPT_TIMEOUT = new DOMException('The attempt timed out.', 'TimeoutError
 function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason);
+    // Handled first, whatever happens next: a queued attempt given up before it starts still rejects when its
+    // turn comes (it is skipped, not made), and left unhandled that rejection would end the process.
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
     if (signal.aborted) return onAbort();
     signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
 }
 
 /**
  * The body as text, at most `maxBytes` of it: past that, `undefined`, or with `truncate` the first
- * `maxBytes`. Either way the rest is not read and the connection is not reused.
+ * `maxBytes`. Either way the rest is not read and the connection is not reused. Read from the stream's events,
+ * not with `for await`: an async iterator costs a promise per chunk, on every call, for bodies of a few kilobytes.
  */
-export async function readBody(body: Dispatcher.ResponseData['body'], maxBytes: number, { truncate = false } = {}): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    chunks.push(chunk);
-    size += chunk.length;
-    if (size > maxBytes) {
+export function readBody(body: Dispatcher.ResponseData['body'], maxBytes: number, { truncate = false } = {}): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size <= maxBytes) return;
+      body.off('data', onData);
       body.destroy();
-      return truncate ? Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8') : undefined;
-    }
-  }
-  return Buffer.concat(chunks).toString('utf8');
+      resolve(truncate ? Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8') : undefined);
+    };
+    body.on('data', onData);
+    body.once('end', () => resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8')));
+    body.once('error', reject);
+  });
 }
 
 /** What to report of a 2xx that could not be used: its status and request id. */

@@ -25,7 +25,9 @@ describe('timeouts', () => {
         errors: [{ message: 'ECS did not answer in time.', locations: [{ line: 1, column: 3 }], path: ['hung'], extensions: { code: 'UPSTREAM_TIMEOUT' } }],
       });
       expect(attemptsFor(stack, FAULTS.hang.imageId)).toBe(3);
-      expect((await scrape(stack.app)).value('ecs_image_graph_upstream_requests_total', { backend: 'ecs', outcome: 'timeout' })).toBe(3);
+      // The healthy image's call may time out too on a loaded machine (150 ms), then succeed when retried: each of
+      // its attempts but the last is one more timeout.
+      expect((await scrape(stack.app)).value('ecs_image_graph_upstream_requests_total', { backend: 'ecs', outcome: 'timeout' })).toBe(3 + attemptsFor(stack, DOC) - 1);
       // The sandbox sees each hung request closed by the client; if a socket leaked, this would never resolve.
       await stack.sandbox.whenIdle();
       expect(stack.sandbox.inFlight).toBe(0);
