@@ -122,7 +122,10 @@ export class ImageSource {
     if (!joining) {
       // A credential not seen working, from an address whose credentials the upstream keeps refusing, is not sent.
       if (!this.proven.has(caller.scope) && scope.clientAddress !== undefined) {
-        const admitted = await this.refusals.admit(scope.clientAddress, scope.signal);
+        // It may wait for room among the address's calls in flight, until this caller's deadline at the most.
+        const admitted = await this.refusals.admit(scope.clientAddress, scope.signal).catch((error: unknown) => {
+          throw errorFromException(error, abortReason(scope.signal), this.api);
+        });
         if ('blockedMs' in admitted) {
           this.observer.callAvoided('refused_address');
           throw new UpstreamError('rate_limited', `${capitalised(this.api)} refused too many credentials from this address lately; a new one is not sent for a while.`, { retryAfterMs: admitted.blockedMs });
