@@ -10,7 +10,7 @@ import { hostPortList, integer, parseHostPort, redisUrl, secret } from './valida
 export const REDIS_SETTINGS = {
   REDIS_URL: redisUrl({
     default: '',
-    desc: 'One Redis server, e.g. `redis://cache:6379/0`; `rediss://` for TLS (the server\'s certificate is checked against the system\'s CAs and `NODE_EXTRA_CA_CERTS`); `redis://user:password@host:6379` with an ACL user (or use `REDIS_USERNAME` and `REDIS_PASSWORD`). Also a managed primary endpoint whose name follows failovers. Only one of `REDIS_URL`, `REDIS_SENTINELS` and `REDIS_CLUSTER_NODES`; none: every process keeps its own cache and allowances.',
+    desc: 'One Redis server, e.g. `redis://cache:6379/0`; `rediss://` for TLS (the server\'s certificate is checked against Node\'s bundled CAs and `NODE_EXTRA_CA_CERTS`); `redis://user:password@host:6379` with an ACL user (or use `REDIS_USERNAME` and `REDIS_PASSWORD`). Also a managed primary endpoint whose name follows failovers. Only one of `REDIS_URL`, `REDIS_SENTINELS` and `REDIS_CLUSTER_NODES`; none: every process keeps its own cache and allowances.',
   }),
   REDIS_SENTINELS: hostPortList({
     default: '',
@@ -105,6 +105,8 @@ export const REDIS_RULES: Array<Rule<typeof REDIS_SETTINGS>> = [
   ({ REDIS_URL, REDIS_USERNAME, REDIS_PASSWORD }) => {
     if (!REDIS_URL) return undefined;
     const url = new URL(REDIS_URL);
+    // ioredis would read options from the query, a password among them, which the logs would then carry.
+    if (url.search !== '') return { variable: 'REDIS_URL', message: 'has a query string (?...): give the password in the URL (redis://:PASSWORD@host) or REDIS_PASSWORD' };
     if (REDIS_PASSWORD && url.password !== '') return { variable: 'REDIS_PASSWORD', message: 'set together with a password in REDIS_URL: give it in one place' };
     if (REDIS_USERNAME && url.username !== '') return { variable: 'REDIS_USERNAME', message: 'set together with a user name in REDIS_URL: give it in one place' };
     return undefined;

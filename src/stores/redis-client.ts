@@ -35,8 +35,7 @@ export function createRedisClient(topology: RedisTopology, options: { commandTim
   const standalone: RedisOptions = { ...node, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: reconnectDelay };
   switch (topology.kind) {
     case 'single':
-      // The URL's own credentials, when it has some (config/redis.ts refuses them in both places).
-      return new Redis(topology.url, standalone);
+      return new Redis(...withCredentials(topology.url, standalone));
     case 'sentinel':
       return new Redis({
         ...standalone,
@@ -62,6 +61,20 @@ export function createRedisClient(topology: RedisTopology, options: { commandTim
   }
 }
 
+/**
+ * The URL without its credentials, and the options with them: the URL's own, else REDIS_USERNAME and REDIS_PASSWORD
+ * (config/redis.ts refuses one in both places). Given a URL with a user name but no password, ioredis would take
+ * the URL's empty password over the option's, and send the wrong AUTH for good.
+ */
+function withCredentials(href: string, options: RedisOptions): [string, RedisOptions] {
+  const url = new URL(href);
+  const username = url.username === '' ? options.username : decodeURIComponent(url.username);
+  const password = url.password === '' ? options.password : decodeURIComponent(url.password);
+  url.username = '';
+  url.password = '';
+  return [url.href, { ...options, username, password }];
+}
+
 /** Where Redis is, for a log line: never a password. */
 export function describeRedis(topology: RedisTopology): string {
   const list = (nodes: ReadonlyArray<{ host: string; port: number }>) => nodes.map(({ host, port }) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`)).join(',');
@@ -69,6 +82,8 @@ export function describeRedis(topology: RedisTopology): string {
     case 'single': {
       const url = new URL(topology.url);
       if (url.password) url.password = '***';
+      // ioredis reads options from the query (config/redis.ts refuses one; never logged all the same).
+      url.search = '';
       return url.href;
     }
     case 'sentinel':

@@ -32,7 +32,8 @@ describe('npm run bench', () => {
   });
 
   it('--ablation runs the service with a feature off, and with all of them off, each beside the service whole, with no failed answer', async () => {
-    const { stdout } = await bench('--ablation', '--features', 'metrics', '--targets', 'service', '--rounds', '1', '--duration', '1', '--warmup', '0', '--no-build');
+    // Rounds of 2 s: in 1 s on a loaded machine a 50-image round could finish no operation, and print no figures.
+    const { stdout } = await bench('--ablation', '--features', 'metrics', '--targets', 'service', '--rounds', '1', '--duration', '2', '--warmup', '0', '--no-build');
     // In pairs: the service whole beside each variant, in each of the two scenarios.
     for (const [target, runs] of [['service', 4], ['-metrics', 2], ['-all', 2]] as const) {
       expect(stdout.match(new RegExp(`round 1  ${target} +\\d+ /s  p50 +\\d+ ms  p99 +\\d+ ms  cpu +\\d+ µs/op(  cost -?\\d+\\.\\d% CPU)?\\n`, 'g'))).toHaveLength(runs);

@@ -108,10 +108,14 @@ export async function startHAProxy(replicaPorts: readonly number[]): Promise<HAP
     }
   });
   let stderr = '';
+  let partial = '';
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
-    // HAProxy's warnings, on stderr: "[WARNING]  (1234) : Server replicas/r1 is DOWN, reason: ...".
-    for (const change of chunk.toString().matchAll(/Server replicas\/(\S+) is (UP|DOWN)\b/g)) news.emit(`${change[1]} ${change[2]}`);
+    // HAProxy's warnings, on stderr: "[WARNING]  (1234) : Server replicas/r1 is DOWN, reason: ...". Read by whole
+    // lines: a line split across two chunks would otherwise go unseen, and a wait for it would never end.
+    const lines = (partial + chunk.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) for (const change of line.matchAll(/Server replicas\/(\S+) is (UP|DOWN)\b/g)) news.emit(`${change[1]} ${change[2]}`);
   });
   await untilListening(child, socket, () => stderr);
 

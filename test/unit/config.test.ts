@@ -423,6 +423,10 @@ describe('loadConfig', () => {
       expect(() => loadConfig({ ...SECRET, REDIS_URL: 'redis://images@r:6379', REDIS_USERNAME: 'other' })).toThrow(
         exactly('Invalid configuration:\n  REDIS_USERNAME: set together with a user name in REDIS_URL: give it in one place'),
       );
+      // ioredis reads options, a password among them, from the query: the logs would carry it.
+      expect(() => loadConfig({ ...SECRET, REDIS_URL: 'redis://r:6379/0?password=s3cret' })).toThrow(
+        exactly('Invalid configuration:\n  REDIS_URL: has a query string (?...): give the password in the URL (redis://:PASSWORD@host) or REDIS_PASSWORD'),
+      );
     });
   });
 
