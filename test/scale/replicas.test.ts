@@ -49,7 +49,7 @@ const imageQuery = (projectId: string, id: string) => `{ image(projectId: "${pro
 
 describe('three replicas on one Redis, one caller', () => {
   it('share one allowance: 10 s of fresh ids spread over the replicas make at most 1.2 x 5 calls/s x 10 s upstream calls', { timeout: 30_000 }, async () => {
-    // UPSTREAM_CALLS_PER_CALLER_PER_SECOND=5, UPSTREAM_CALLS_PER_CALLER_BURST=0; REDIS_COMMAND_TIMEOUT_MS is the default.
+    // UPSTREAM_CALLS_PER_CALLER_PER_SECOND=5, UPSTREAM_CALLS_PER_CALLER_BURST=0 (Redis commands get 5 s: see replicas()).
     const rate = { calls: 5, windowSeconds: 1, burst: 0, burstWindowSeconds: 10 };
     const logs = captureLogs();
     await withReplicas({ anyImage: true }, { callers: { rate }, logger: logs.logger }, async (services, upstream) => {
