@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { EventEmitter, once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
@@ -96,26 +97,17 @@ export async function startHAProxy(replicaPorts: readonly number[]): Promise<HAP
   const child = spawn('haproxy', ['-db', '-f', config], { stdio: ['ignore', 'pipe', 'pipe'] });
   const requests: HAProxyRequest[] = [];
   const news = new EventEmitter();
-  let buffered = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString();
-    const lines = buffered.split('\n');
-    buffered = lines.pop() ?? '';
-    for (const line of lines) {
-      // The other lines are HAProxy's warnings, also on stderr.
-      const [kind, loadId = '', server = '', status = '', termination = '', retries = ''] = line.split(' ');
-      if (kind === 'request') requests.push({ loadId, server, status: Number(status), termination, retries });
-    }
+  // By whole lines (readline): a line split across two chunks would otherwise go unseen, and a wait for it never end.
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    // The other lines are HAProxy's warnings, also on stderr.
+    const [kind, loadId = '', server = '', status = '', termination = '', retries = ''] = line.split(' ');
+    if (kind === 'request') requests.push({ loadId, server, status: Number(status), termination, retries });
   });
   let stderr = '';
-  let partial = '';
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-    // HAProxy's warnings, on stderr: "[WARNING]  (1234) : Server replicas/r1 is DOWN, reason: ...". Read by whole
-    // lines: a line split across two chunks would otherwise go unseen, and a wait for it would never end.
-    const lines = (partial + chunk.toString()).split('\n');
-    partial = lines.pop() ?? '';
-    for (const line of lines) for (const change of line.matchAll(/Server replicas\/(\S+) is (UP|DOWN)\b/g)) news.emit(`${change[1]} ${change[2]}`);
+  createInterface({ input: child.stderr }).on('line', (line) => {
+    stderr += `${line}\n`;
+    // HAProxy's warnings, on stderr: "[WARNING]  (1234) : Server replicas/r1 is DOWN, reason: ...".
+    for (const change of line.matchAll(/Server replicas\/(\S+) is (UP|DOWN)\b/g)) news.emit(`${change[1]} ${change[2]}`);
   });
   await untilListening(child, socket, () => stderr);
 
