@@ -49,6 +49,14 @@ export class RedisLink {
       this.renewBreaker();
       this.markUp();
     });
+    // ioredis can give a Sentinel connection up for good ('end') in the middle of a failover: while it reconnects to
+    // a master that died, the failover detector of its last connection, still subscribed, hears +switch-master and
+    // closes the connector; a lookup of the master under way then fails with "Connection is closed." as if `close()`
+    // had been called, and ioredis stops reconnecting. Every retry strategy here retries, so an end that `close()`
+    // did not ask for is that: start again, and the sentinels name the new master.
+    this.client.on('end', () => {
+      if (!this.closing) this.client.connect().catch(() => undefined); // a failure is logged through 'error'
+    });
     // The service waits for the first connection at start, but not for long, and not at all once it fails.
     this.firstConnection = new Promise<void>((resolve) => {
       this.client.once('ready', resolve);

@@ -124,6 +124,34 @@ describe('a frozen Redis (SIGSTOP: connected, never answering)', () => {
   });
 });
 
+describe('a connection ioredis gives up on its own', () => {
+  // ioredis ends a Sentinel connection for good when the sentinels announce a failover while it looks the master up
+  // (redis-link.ts says how; test/redis-ha/sentinel-failover.test.ts hung on it, once in about 15 runs). Ending the
+  // client behind the link's back is the same 'end', on one server: the link must open it again, not skip Redis forever.
+  it('is opened again, and Redis is used again, unless the link itself was closed', async () => {
+    const logs = captureLogs();
+    const link = new RedisLink(redis.topology, logs.logger, { commandTimeoutMs: 5000 });
+    const ended = () => new Promise((resolve) => link.client.once('end', resolve));
+    try {
+      await link.ready();
+      expect(await link.run((client) => client.ping())).toBe('PONG');
+      const gaveUp = ended();
+      link.client.disconnect(); // as ioredis does: no reconnection of its own after this
+      await gaveUp;
+      await logs.waitFor((line) => line['msg'] === 'Redis is reachable again: the shared cache is back on');
+      expect(await link.run((client) => client.ping())).toBe('PONG');
+
+      const closed = ended();
+      await link.close();
+      await closed;
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(link.client.status).toBe('end');
+    } finally {
+      await link.close();
+    }
+  });
+});
+
 describe('cache writes', () => {
   it('never hold a response: remember() returns at once, and settled() waits for the write', async () => {
     let finishWrite = () => undefined as void;
