@@ -32,7 +32,9 @@ async function randomNames(sandbox: Program, seconds: number): Promise<void> {
   const service = await startService({ ECS_ENDPOINT: sandbox.url.href }, { nodeArgs: ['--inspect=127.0.0.1:0'], stderrReady: /Debugger listening on (ws:\S+)/ });
   const inspector = await connectInspector(service.stderrMatch![1]!);
   const start = await inspector.afterGc();
-  await flood(service.url, WARM_UP_SECONDS, () => 'Ordinary');
+  // The reference: the same load under one ordinary name, with the same bystander asking /healthz.
+  const ordinaryHealth: number[] = [];
+  await flood(service.url, WARM_UP_SECONDS, () => 'Ordinary', ordinaryHealth);
   const warm = await inspector.afterGc();
   const health: number[] = [];
   const requests = await flood(service.url, seconds, randomName, health);
@@ -41,8 +43,10 @@ async function randomNames(sandbox: Program, seconds: number): Promise<void> {
   const renderMs = performance.now() - rendered;
   const after = await inspector.afterGc();
   health.sort((a, b) => a - b);
+  ordinaryHealth.sort((a, b) => a - b);
   print(`random names, ${seconds} s, 16 loops`, `${requests} requests; /metrics ${(Buffer.byteLength(metrics) / 1024).toFixed(0)} KB, rendered in ${renderMs.toFixed(0)} ms`);
   print('  /healthz during the flood', `p50 ${percentile(health, 0.5).toFixed(1)} ms, p99 ${percentile(health, 0.99).toFixed(1)} ms, worst ${(health.at(-1) ?? 0).toFixed(1)} ms (${health.length} probes)`);
+  print(`  /healthz under the same load, one name (${WARM_UP_SECONDS} s)`, `p50 ${percentile(ordinaryHealth, 0.5).toFixed(1)} ms, p99 ${percentile(ordinaryHealth, 0.99).toFixed(1)} ms (${ordinaryHealth.length} probes)`);
   const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
   const memory = (at: Memory) => `${mb(at.rss)} MB (heap ${mb(at.heapUsed)})`;
   print('  RSS after a full GC', `start ${memory(start)}, warm ${memory(warm)}, after ${memory(after)}: the flood +${mb(after.rss - warm.rss)} MB, heap +${mb(after.heapUsed - warm.heapUsed)} MB`);
@@ -50,7 +54,7 @@ async function randomNames(sandbox: Program, seconds: number): Promise<void> {
   service.child.kill('SIGTERM');
 }
 
-const WARM_UP_SECONDS = 5;
+const WARM_UP_SECONDS = 10;
 
 /**
  * 16 loops posting queries named by `name()` (and a client name alike, half of them with an empty token) for
