@@ -70,9 +70,11 @@ export async function startSentinels(passwords: { data?: string; sentinel?: stri
     const auth = passwords.data === undefined ? [] : ['--requirepass', passwords.data, '--masterauth', passwords.data];
     const node = (port: number, ...more: string[]) => spawnRedis([...REDIS_ARGS, '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, ...auth, ...more], READY);
     // Sync through a file: Redis 7.0's diskless sync once left a replica "online" at offset 0, receiving nothing.
+    // Each process is stop()'s to stop as soon as it runs, so that a later one failing to start leaves none behind.
     const master = await node(masterPort, '--repl-diskless-sync', 'no');
+    processes.push(master);
     const replica = await node(replicaPort, '--replicaof', '127.0.0.1', String(masterPort), '--repl-diskless-sync', 'no');
-    processes.push(master, replica);
+    processes.push(replica);
     await replica.logged(/MASTER <-> REPLICA sync: Finished with success/);
     const sentinelPorts = [await freePort(), await freePort(), await freePort()];
     // Each sentinel is told its own id, the other sentinels and the replica up front, rather than learning them from
@@ -99,10 +101,11 @@ export async function startSentinels(passwords: { data?: string; sentinel?: stri
             '',
           ].join('\n'),
         );
-        return spawnRedis([file, '--sentinel'], /\+monitor master/);
+        const sentinel = await spawnRedis([file, '--sentinel'], /\+monitor master/);
+        processes.push(sentinel);
+        return sentinel;
       }),
     );
-    processes.push(...sentinels);
     const dataNode = (port: number, child: RedisProcess): DataNode => {
       // Reconnects: a sentinel that promotes or demotes a node closes its clients (CLIENT KILL TYPE normal).
       const client = new Redis({ host: '127.0.0.1', port, password: passwords.data });

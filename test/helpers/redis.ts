@@ -64,6 +64,11 @@ export const READY = /Ready to accept connections/;
  */
 export async function spawnRedis(args: readonly string[], ready: RegExp): Promise<RedisProcess> {
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // A server outlives the test process that started it unless told otherwise: a test that timed out, whose cleanup
+  // never ran, left a whole Sentinel group running. Killed when this process exits, whatever ran or did not.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.off('exit', killOnExit));
   let output = '';
   const waiters = new Set<() => void>();
   child.stdout?.on('data', (chunk: Buffer) => {
@@ -81,12 +86,15 @@ export async function spawnRedis(args: readonly string[], ready: RegExp): Promis
       waiters.add(check);
       check();
     });
+  // Until it is ready, an exit is a failure to start (only that listener goes: the one above stays).
+  let exitedEarly: (code: number | null) => void = () => undefined;
   await new Promise<void>((resolve, reject) => {
     child.once('error', (error) => reject(new Error(`cannot run redis-server (apt-get install redis-server): ${error.message}`)));
-    child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}:\n${output}`)));
+    exitedEarly = (code) => reject(new Error(`redis-server exited with ${code}:\n${output}`));
+    child.once('exit', exitedEarly);
     void logged(ready).then(resolve);
   });
-  child.removeAllListeners('exit');
+  child.off('exit', exitedEarly);
   return Object.assign(child, { logged });
 }
 
