@@ -142,17 +142,18 @@ export class ImageSource {
       }
       joining = this.coalesce && this.coalescer.waiters(key) > 0;
     }
-    if (joining) this.observer.coalesced();
-    else onCall();
-    // Settled by the call itself, whose outcome it is, even if this request stops waiting for it; a request that
-    // joined a call after all (another started it meanwhile) sent nothing.
-    const sending = joining ? undefined : ticket;
-    if (sending !== ticket) await ticket?.settle(false);
+    if (joining) {
+      // It joined a call after all (another request started it meanwhile): it sends nothing.
+      this.observer.coalesced();
+      await ticket?.settle(false);
+      ticket = undefined;
+    } else onCall();
+    // The ticket is settled by the call itself, whose outcome it is, even if this request stops waiting for it.
     let ran = false;
     try {
       const call = (budget: OperationScope) => {
         ran = true;
-        return this.call(ref, caller, budget, sending);
+        return this.call(ref, caller, budget, ticket);
       };
       const fetched = this.coalesce ? await this.coalescer.run(key, scope, call) : await call(scope);
       return joining ? { ...fetched, source: 'shared' } : fetched;
@@ -164,16 +165,15 @@ export class ImageSource {
       this.observer.staleAnswer();
       return stale;
     } finally {
-      if (!ran) await sending?.settle(false);
+      if (!ran) await ticket?.settle(false);
     }
   }
 
   /** One upstream call, made once for every request that shares it. */
   private async call(ref: ImageRef, caller: Caller, budget: OperationScope, ticket: RefusalTicket | undefined): Promise<Fetched> {
     // A call with an unproven credential is not abandoned when its callers leave, only at its deadline (or when the
-    // service stops): its answer
-    // is what says whether the credential works, and a refusal is charged to the address all the same (a client
-    // hanging up early would otherwise get its junk tokens sent uncounted).
+    // service stops): its answer is what says whether the credential works, and a refusal is charged to the address
+    // all the same (a client hanging up early would otherwise get its junk tokens sent uncounted).
     const signal = ticket ? AbortSignal.any([AbortSignal.timeout(Math.max(0, budget.deadlineAt - Date.now())), this.stopping.signal]) : budget.signal;
     try {
       const metadata = await this.backend.getImageMetadata(ref, {
@@ -194,8 +194,6 @@ export class ImageSource {
       throw error;
     }
   }
-
-  /** Gives back the place a call took on its address's refusal limit (none taken: nothing to do). */
 }
 
 /** The upstream itself refused the credential (401, 403): not a refusal of this service's. */
