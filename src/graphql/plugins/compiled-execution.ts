@@ -3,7 +3,7 @@ import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 import type { Plugin } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
 import type { Context } from '../context.js';
-import { parsedDocumentBytes } from '../parse-caches.js';
+import { PARSE_CACHE_MAX_BYTES, PARSE_CACHE_MAX_ENTRY_BYTES, parsedDocumentBytes } from '../parse-caches.js';
 
 /**
  * Compiled execution (graphql-jit): an operation run {@link COMPILE_AFTER} times is compiled to plain
@@ -36,7 +36,9 @@ export function useCompiledExecution(schema: GraphQLSchema): Plugin<Context> {
   // their number: 200 documents of 2,000 tokens each, the most GraphQL Armor lets through, would hold 144 MB.
   const documents = new LRUCache<DocumentNode, Map<string, CompiledQuery | number | 'interpreted'> | 'interpreted'>({
     max: MAX_DOCUMENTS,
-    maxSize: MAX_DOCUMENT_BYTES,
+    // The parser cache's bounds: a document it will not keep (parsed anew at each request) is not kept here either.
+    maxSize: PARSE_CACHE_MAX_BYTES,
+    maxEntrySize: PARSE_CACHE_MAX_ENTRY_BYTES,
     sizeCalculation: (_operations, document) => parsedDocumentBytes(document, document.loc?.source.body ?? ''),
   });
   const compiledFor = (args: ExecutionArgs): CompiledQuery | undefined => {
@@ -75,8 +77,6 @@ export function useCompiledExecution(schema: GraphQLSchema): Plugin<Context> {
 export const COMPILE_AFTER = 10;
 /** Documents whose counts and compiled operations are kept (each compiled operation takes ~0.5 MB). */
 const MAX_DOCUMENTS = 200;
-/** Heap of the documents kept, by the parser cache's estimate (src/graphql/parse-caches.ts), compiled code apart. */
-const MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
 
 /** Whether any selection of `document` has `@skip` or `@include`. */
 function hasConditions(document: DocumentNode): boolean {
