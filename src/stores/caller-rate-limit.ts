@@ -2,6 +2,7 @@ import { BurstyRateLimiter, RateLimiterMemory, RateLimiterRedis, RateLimiterRes 
 import type { CallerRate } from '../config/index.js';
 import type { CallerRateLimit } from '../images/image-source.js';
 import type { RedisLink } from './redis-link.js';
+import { countedIn, sharedOrLocal } from './shared-or-local.js';
 
 /**
  * Each caller may make `calls` upstream calls per window (a second), plus `burst` more per burst window
@@ -15,20 +16,14 @@ import type { RedisLink } from './redis-link.js';
  */
 export function createCallerRateLimit(rate: CallerRate, redis: RedisLink | undefined): CallerRateLimit {
   if (rate.calls === 0) return async () => undefined;
-  const local = limiter(rate, (options) => new RateLimiterMemory(options));
-  const shared = redis && limiter(rate, (options) => new RateLimiterRedis({ ...options, storeClient: redis.client, rejectIfRedisNotReady: true }));
-  const consume = async (callerKey: string): Promise<unknown> => {
-    if (!shared || !redis) return local.consume(callerKey);
-    try {
-      return await redis.run(() => shared.consume(callerKey));
-    } catch (error) {
-      if (error instanceof RateLimiterRes) throw error;
-      return local.consume(callerKey); // Redis is out: count in this process
-    }
-  };
+  const run = sharedOrLocal(
+    redis,
+    limiter(rate, (options) => new RateLimiterMemory(options)),
+    redis && limiter(rate, (options) => new RateLimiterRedis({ ...options, ...countedIn(redis) })),
+  );
   return async (callerKey) => {
     try {
-      await consume(callerKey);
+      await run((limiter) => limiter.consume(callerKey));
       return undefined;
     } catch (error) {
       // The limiters reject with a RateLimiterRes when the caller is over its allowance.

@@ -1,7 +1,8 @@
 import { isIPv6 } from 'node:net';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import type { RefusalLimit, RefusalTicket } from '../images/image-source.js';
 import type { RedisLink } from './redis-link.js';
+import { countedIn, sharedOrLocal } from './shared-or-local.js';
 
 /** The window the refusals of one address are counted over. */
 const WINDOW_SECONDS = 60;
@@ -19,18 +20,7 @@ const WINDOW_SECONDS = 60;
 export function createRefusalLimit(perMinute: number, redis: RedisLink | undefined): RefusalLimit {
   if (perMinute === 0) return { admit: async () => FREE };
   const options = { keyPrefix: 'ecs-image-graph:refused-address', points: perMinute, duration: WINDOW_SECONDS };
-  const local = new RateLimiterMemory(options);
-  const shared = redis && new RateLimiterRedis({ ...options, storeClient: redis.client, rejectIfRedisNotReady: true });
-  /** The limiter to use now: Redis's, unless it is out. A limiter's refusal (a RateLimiterRes) is not Redis being out. */
-  const run = async <T>(use: (limiter: RateLimiterMemory | RateLimiterRedis) => Promise<T>): Promise<T> => {
-    if (!shared || !redis) return use(local);
-    try {
-      return await redis.run(() => use(shared));
-    } catch (error) {
-      if (error instanceof RateLimiterRes) throw error;
-      return use(local);
-    }
-  };
+  const run = sharedOrLocal<RateLimiterMemory | RateLimiterRedis>(redis, new RateLimiterMemory(options), redis && new RateLimiterRedis({ ...options, ...countedIn(redis) }));
   const calls = new CallsInFlight();
   const ticketFor = (address: string): RefusalTicket => {
     let settled = false;
