@@ -1,12 +1,10 @@
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { startService as startInProcess } from '../../src/server/start.js';
 import { DOCUMENTED_IMAGE } from '../../src/sandbox/samples.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { captureLogs } from '../helpers/logs.js';
-import { accepts } from '../helpers/net.js';
+import { accepts, serve } from '../helpers/net.js';
 import { runServiceToExit, startProgram, startService } from '../helpers/service.js';
 import { metadataPath } from '../helpers/stack.js';
 
@@ -151,23 +149,21 @@ describe('the compiled service', () => {
     await service.stop();
     expect(await accepts(sandbox)).toBe(false);
 
-    const taken = createServer();
-    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const taken = await serve(() => undefined);
     try {
       const logs = captureLogs();
-      const port = String((taken.address() as AddressInfo).port);
+      const { port } = new URL(taken.origin);
       await expect(startInProcess(loadConfig({ PORT: port }), logs.logger)).rejects.toThrow(`Cannot listen on 127.0.0.1:${port}`);
       expect(await accepts(builtInSandbox(logs.lines))).toBe(false);
     } finally {
-      await new Promise((resolve) => taken.close(resolve));
+      await taken.close();
     }
   });
 
   it('started on a port in use (a second npm start), says which address and exits 1, without a stack', async () => {
-    const first = createServer();
-    await new Promise<void>((resolve) => first.listen(0, '127.0.0.1', resolve));
+    const first = await serve(() => undefined);
     try {
-      const port = String((first.address() as AddressInfo).port);
+      const { port } = new URL(first.origin);
       const second = await runServiceToExit({ PORT: port });
       expect(second.code).toBe(1);
       expect(second.stderr).toBe(`Cannot listen on 127.0.0.1:${port}: the address is already in use (is another instance running?). Set PORT, or HOST, to a free one.\n`);
@@ -176,7 +172,7 @@ describe('the compiled service', () => {
         expect.stringMatching(/^ECS_ENDPOINT is not set: using the built-in sandbox of ECS and IMS at http:\/\/127\.0\.0\.1:\d+\/ \(sample images only, no real data\)$/),
       ]);
     } finally {
-      await new Promise((resolve) => first.close(resolve));
+      await first.close();
     }
   });
 

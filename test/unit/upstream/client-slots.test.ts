@@ -1,12 +1,11 @@
-import { once } from 'node:events';
-import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { Pool } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SAMPLE_PROJECT_ID } from '../../../src/sandbox/samples.js';
 import { createCircuitBreaker } from '../../../src/upstream/circuit-breaker.js';
 import { UpstreamClient } from '../../../src/upstream/client.js';
 import { RetryBudget } from '../../../src/upstream/retry-budget.js';
+import { serve } from '../../helpers/net.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -17,15 +16,13 @@ afterEach(async () => {
 async function holdingUpstream() {
   const held: ServerResponse[] = [];
   const arrived: Array<() => void> = [];
-  const server = createServer((_request, response) => {
+  const served = await serve((_request, response) => {
     held.push(response);
     arrived.shift()?.();
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  cleanups.push(() => new Promise((resolve) => server.close(() => resolve())));
+  cleanups.push(served.close);
   return {
-    url: new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`),
+    url: new URL(served.origin),
     held,
     nextArrival: () => new Promise<void>((resolve) => arrived.push(resolve)),
   };
